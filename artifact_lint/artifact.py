@@ -1,0 +1,272 @@
+"""One artifact, a directory or a zip, seen as an inventory of entries plus safe reads.
+
+Nothing here follows the artifact's instructions: files are only listed and read
+as bytes, with a size bound, never executed. Zips are read in place, never
+extracted. Reads refuse anything that is not a regular file (FIFOs, devices),
+so a hostile folder cannot make the linter hang.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import zipfile
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path, PurePosixPath
+
+SCORE_PY = "score.py"
+RUNTIME_YAML = "runtime.yaml"
+
+# Folders that are never part of an artifact search, nor searched for misplaced files.
+SKIPPED_DIRS = frozenset(
+    {".git", ".hg", ".svn", "node_modules", "site-packages", "__pycache__", ".ipynb_checkpoints",
+     ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
+)
+MAX_ENTRIES = 200_000
+# How deep below the root we look for a misplaced score.py / runtime.yaml.
+MAX_LOCATE_DEPTH = 4
+
+
+class ReadError(Exception):
+    """A file could not be read; the message says why in words a user understands."""
+
+
+class FileTooLarge(ReadError):
+    def __init__(self, path: str, size: int, limit: int):
+        super().__init__(f"{path} is {format_size(size)}, more than the {format_size(limit)} artifact-lint reads")
+        self.size = size
+        self.limit = limit
+
+
+def format_size(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def is_virtualenv(path: Path) -> bool:
+    return (path / "pyvenv.cfg").is_file() or (path / "conda-meta").is_dir()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A file, folder, symlink or special file, its path POSIX and relative to the container."""
+
+    path: str
+    kind: str  # "file" | "dir" | "symlink" | "other"
+    size: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+class Artifact:
+    """Common view of a directory or zip artifact.
+
+    `root` is the folder inside the container that acts as the artifact root:
+    "" almost always; for a zip whose files all sit in one top folder, that folder.
+    Diagnostic paths are relative to the container (the zip's member names).
+    """
+
+    kind: str
+    root: str = ""
+
+    def __init__(self, display: str):
+        self.display = display
+
+    # -- implemented by the two kinds -------------------------------------------------
+    def _scan(self) -> list[Entry]:
+        raise NotImplementedError
+
+    def _read(self, entry: Entry, limit: int) -> bytes:
+        raise NotImplementedError
+
+    @property
+    def location(self) -> Path:
+        """The folder on disk the artifact lives in (for config lookup)."""
+        raise NotImplementedError
+
+    # -- shared ----------------------------------------------------------------------
+    @cached_property
+    def entries(self) -> dict[str, Entry]:
+        return {entry.path: entry for entry in self._scan()}
+
+    def member(self, relative: str) -> str:
+        """The container path of `relative`, a path relative to the artifact root."""
+        return f"{self.root}/{relative}" if self.root else relative
+
+    def is_file(self, path: str) -> bool:
+        entry = self.entries.get(path)
+        return entry is not None and entry.kind in ("file", "symlink")
+
+    def locate(self, name: str) -> list[str]:
+        """Container paths of files called `name` below the root, shallowest first."""
+        prefix = f"{self.root}/" if self.root else ""
+        found = []
+        for path, entry in self.entries.items():
+            if entry.name != name or entry.kind not in ("file", "symlink") or not path.startswith(prefix):
+                continue
+            parts = PurePosixPath(path[len(prefix):]).parts
+            if len(parts) - 1 > MAX_LOCATE_DEPTH or any(part in SKIPPED_DIRS for part in parts[:-1]):
+                continue
+            found.append(path)
+        return sorted(found, key=lambda p: (p.count("/"), p))
+
+    def read_bytes(self, path: str, limit: int) -> bytes:
+        entry = self.entries.get(path)
+        if entry is None:
+            raise ReadError(f"{path} does not exist")
+        if entry.kind == "dir":
+            raise ReadError(f"{path} is a folder, not a file")
+        if entry.kind == "other":
+            raise ReadError(f"{path} is not a regular file (a FIFO, socket or device)")
+        return self._read(entry, limit)
+
+
+class DirectoryArtifact(Artifact):
+    kind = "directory"
+
+    def __init__(self, display: str, path: Path):
+        super().__init__(display)
+        self.path = path
+
+    @property
+    def location(self) -> Path:
+        return self.path
+
+    def _scan(self) -> list[Entry]:
+        entries: list[Entry] = []
+        stack = [("", str(self.path))]
+        while stack and len(entries) < MAX_ENTRIES:
+            prefix, folder = stack.pop()
+            try:
+                with os.scandir(folder) as iterator:
+                    children = sorted(iterator, key=lambda item: item.name)
+            except OSError:
+                continue  # unreadable or vanished folder: nothing to list
+            for child in children:
+                relative = f"{prefix}{child.name}"
+                try:
+                    info = child.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if stat.S_ISLNK(info.st_mode):
+                    entries.append(Entry(relative, "symlink", self._symlink_size(child.path)))
+                elif stat.S_ISDIR(info.st_mode):
+                    entries.append(Entry(relative, "dir"))
+                    stack.append((relative + "/", child.path))
+                elif stat.S_ISREG(info.st_mode):
+                    entries.append(Entry(relative, "file", info.st_size))
+                else:
+                    entries.append(Entry(relative, "other"))
+        return entries
+
+    @staticmethod
+    def _symlink_size(path: str) -> int:
+        try:
+            return os.stat(path).st_size
+        except OSError:
+            return 0
+
+    def _read(self, entry: Entry, limit: int) -> bytes:
+        full = os.path.join(self.path, *entry.path.split("/"))
+        try:
+            # O_NONBLOCK: opening a FIFO that replaced the file must not hang.
+            descriptor = os.open(full, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        except OSError as error:
+            raise ReadError(f"cannot read {entry.path}: {error.strerror or error}") from None
+        try:
+            info = os.fstat(descriptor)
+            if not stat.S_ISREG(info.st_mode):
+                raise ReadError(f"{entry.path} is not a regular file (a FIFO, socket or device)")
+            if info.st_size > limit:
+                raise FileTooLarge(entry.path, info.st_size, limit)
+            chunks = []
+            remaining = limit + 1
+            while remaining > 0:
+                chunk = os.read(descriptor, min(remaining, 1 << 20))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                remaining -= len(chunk)
+            data = b"".join(chunks)
+        except OSError as error:
+            raise ReadError(f"cannot read {entry.path}: {error.strerror or error}") from None
+        finally:
+            os.close(descriptor)
+        if len(data) > limit:  # the file grew while we read it
+            raise FileTooLarge(entry.path, len(data), limit)
+        return data
+
+
+class ZipArtifact(Artifact):
+    kind = "zip"
+
+    def __init__(self, display: str, path: Path):
+        super().__init__(display)
+        self.path = path
+        try:
+            self._zip = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as error:
+            raise ReadError(f"{display} is not a readable zip file: {error}") from None
+        self._infos: dict[str, zipfile.ZipInfo] = {}
+        self.duplicate_members: list[str] = []
+        self.root = self._find_root()
+
+    @property
+    def location(self) -> Path:
+        return self.path.parent
+
+    def close(self) -> None:
+        self._zip.close()
+
+    def _scan(self) -> list[Entry]:
+        entries: dict[str, Entry] = {}
+        for info in self._zip.infolist()[:MAX_ENTRIES]:
+            name = info.filename
+            key = name.rstrip("/")
+            if key in self._infos:
+                self.duplicate_members.append(key)
+            self._infos[key] = info
+            mode = info.external_attr >> 16
+            if info.is_dir():
+                entries[name.rstrip("/")] = Entry(name.rstrip("/"), "dir")
+            elif stat.S_ISLNK(mode):
+                entries[name] = Entry(name, "symlink", info.file_size)
+            else:
+                entries[name] = Entry(name, "file", info.file_size)
+            # Zips need not list folders; add the implied ones so the inventory is complete.
+            parent = PurePosixPath(name.rstrip("/")).parent
+            while str(parent) not in (".", "/", ""):
+                entries.setdefault(str(parent), Entry(str(parent), "dir"))
+                parent = parent.parent
+        return list(entries.values())
+
+    def _find_root(self) -> str:
+        """Use the single top folder as the root when the files are inside it."""
+        names = [path for path, entry in self.entries.items() if entry.kind != "dir"]
+        if any(name in (SCORE_PY, RUNTIME_YAML) for name in names):
+            return ""
+        tops = {name.split("/", 1)[0] for name in names if "/" in name}
+        loose = [name for name in names if "/" not in name]
+        if len(tops) == 1 and not loose:
+            return tops.pop()
+        return ""
+
+    def _read(self, entry: Entry, limit: int) -> bytes:
+        info = self._infos[entry.path]
+        if info.file_size > limit:
+            raise FileTooLarge(entry.path, info.file_size, limit)
+        try:
+            with self._zip.open(info) as member:
+                data = member.read(limit + 1)
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError, ValueError) as error:
+            raise ReadError(f"cannot read {entry.path} from the zip: {error}") from None
+        if len(data) > limit:  # the header under-stated the size
+            raise FileTooLarge(entry.path, len(data), limit)
+        return data

@@ -1,0 +1,153 @@
+"""The command line: `artifact-lint lint|rule|rules`.
+
+Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage or tool
+error. A crash is reported in one line and exits 2, never with a traceback
+(set ARTIFACT_LINT_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from artifact_lint import __version__
+from artifact_lint.config import RUNTIMES, ConfigError, ConfigLoader
+from artifact_lint.diagnostics import Severity
+
+SEVERITIES = ("error", "warning", "info")
+
+
+def _selectors(ctx, param, values):
+    """Validate --select/--ignore/--extend-select values early, so a typo is a usage error."""
+    from artifact_lint.registry import SelectorError, expand_selector, split_selectors
+
+    tokens = split_selectors(values)
+    for token in tokens:
+        try:
+            expand_selector(token)
+        except SelectorError as error:
+            raise click.BadParameter(str(error)) from None
+    return tokens or None
+
+
+def _open_output(path: str | None):
+    if path is None:
+        return contextlib.nullcontext(sys.stdout)
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as error:
+        raise click.UsageError(f"cannot write --output-file {path}: {error.strerror}") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="artifact-lint")
+def cli() -> None:
+    """Check OCI Data Science model artifacts before you upload them.
+
+    Every problem at once, with file, line and a fix, without running the artifact's code.
+    Start with `artifact-lint lint PATH`; `artifact-lint rules` lists what is checked.
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format.")
+@click.option("--output-file", "-o", type=click.Path(dir_okay=False), help="Write the report here instead of stdout.")
+@click.option("--select", multiple=True, callback=_selectors,
+              help="Rules to run instead of all: codes, prefixes (RTY) or names, comma-separated.")
+@click.option("--ignore", multiple=True, callback=_selectors, help="Rules to skip (codes, prefixes or names).")
+@click.option("--extend-select", multiple=True, callback=_selectors, help="Rules to add to the selection.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default=None,
+              help="Lowest severity that makes the exit code 1 [default: error, or the config's fail-on].")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (tool errors still exit 2).")
+@click.option("--runtime", type=click.Choice(RUNTIMES), default=None,
+              help="conda (default): runtime.yaml is required; container: bring-your-own-container deployment.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
+              help="Use this config file instead of the nearest pyproject.toml / artifact-lint.toml.")
+def lint(paths, fmt, output_file, select, ignore, extend_select, fail_on, exit_zero, runtime, config_file):
+    """Lint artifact folders, artifact zips, or folders holding artifacts.
+
+    A folder holding score.py or runtime.yaml is an artifact; any other folder is searched for
+    artifacts (skipping .git, virtualenvs, site-packages and node_modules).
+    """
+    from artifact_lint.engine import lint_paths
+    from artifact_lint.report import render
+
+    try:
+        loader = ConfigLoader(Path(config_file) if config_file else None)
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
+    overrides = {
+        "select": tuple(select) if select else None,
+        "ignore": tuple(ignore) if ignore else None,
+        "extend_select": tuple(extend_select) if extend_select else None,
+        "fail_on": Severity.parse(fail_on) if fail_on else None,
+        "runtime": runtime,
+    }
+    run = lint_paths(list(paths), loader, overrides)
+    with _open_output(output_file) as stream:
+        render(run, fmt, stream, color=False if output_file else None)
+    _warn_config(loader)
+    sys.exit(run.exit_code(exit_zero))
+
+
+def _warn_config(loader: ConfigLoader) -> None:
+    for warning in loader.warnings():
+        click.echo(f"artifact-lint: warning: {warning}", err=True)
+
+
+@cli.command("rules")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def list_rules(fmt):
+    """List every rule: code, name, severity, and whether it can be fixed."""
+    from artifact_lint.registry import FIX_KINDS, all_rules
+
+    rules = all_rules().values()
+    if fmt == "json":
+        click.echo(json.dumps([
+            {"code": r.code, "name": r.name, "severity": r.severity.label, "fix": FIX_KINDS[r.fix_kind],
+             "ads_test": r.ads_test, "summary": r.summary()} for r in rules
+        ], indent=2))
+        return
+    width = max(len(rule.name) for rule in rules)
+    for rule in rules:
+        click.echo(f"{rule.code}  {rule.name:<{width}}  {rule.severity.label:<7}  {FIX_KINDS[rule.fix_kind]:<11}  {rule.summary()}")
+
+
+@cli.command("rule")
+@click.argument("code")
+def show_rule(code):
+    """Show a rule's documentation (by code or name)."""
+    from artifact_lint.registry import FIX_KINDS, rule_by_name_or_code
+
+    rule = rule_by_name_or_code(code)
+    if rule is None:
+        raise click.UsageError(f"no rule {code!r}; `artifact-lint rules` lists them all")
+    facts = [rule.severity.label, FIX_KINDS[rule.fix_kind]]
+    if rule.ads_test:
+        facts.append(f"ADS introspection key: {rule.ads_test}")
+    click.echo(f"# {rule.code} {rule.name} ({'; '.join(facts)})\n")
+    click.echo(rule.documentation())
+
+
+def main() -> None:
+    """Entry point: turn any unexpected exception into one line and exit 2."""
+    try:
+        cli.main(prog_name="artifact-lint", standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        click.echo("artifact-lint: interrupted", err=True)
+        sys.exit(130)
+    except Exception as error:  # the last line of defence: no traceback for users
+        if os.environ.get("ARTIFACT_LINT_DEBUG"):
+            raise
+        click.echo(f"artifact-lint: internal error: {type(error).__name__}: {error} "
+                   f"(set ARTIFACT_LINT_DEBUG=1 for a traceback, and please report it)", err=True)
+        sys.exit(2)

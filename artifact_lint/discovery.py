@@ -1,0 +1,85 @@
+"""Turn the PATH arguments into artifacts: directories, zips, or folders to search."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from artifact_lint.artifact import (
+    RUNTIME_YAML,
+    SCORE_PY,
+    SKIPPED_DIRS,
+    Artifact,
+    DirectoryArtifact,
+    ReadError,
+    ZipArtifact,
+    is_virtualenv,
+)
+
+MARKER_FILES = (SCORE_PY, RUNTIME_YAML)
+
+
+@dataclass
+class Discovery:
+    artifacts: list[Artifact] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path as given, message)
+
+
+def is_artifact_dir(path: Path) -> bool:
+    return any((path / name).is_file() for name in MARKER_FILES)
+
+
+def search_artifact_dirs(folder: Path) -> list[Path]:
+    """Folders below `folder` that hold score.py or runtime.yaml, not descending into one found."""
+    found = []
+    for current, dirnames, filenames in os.walk(folder):
+        if any(name in filenames for name in MARKER_FILES):
+            found.append(Path(current))
+            dirnames[:] = []
+            continue
+        dirnames[:] = sorted(
+            name for name in dirnames
+            if name not in SKIPPED_DIRS and not is_virtualenv(Path(current, name))
+        )
+    return found
+
+
+def discover(paths: list[str]) -> Discovery:
+    result = Discovery()
+    seen: set[str] = set()
+
+    def add(artifact_factory, display: str, path: Path) -> None:
+        key = os.path.realpath(path)
+        if key in seen:
+            return
+        seen.add(key)
+        try:
+            result.artifacts.append(artifact_factory(display, path))
+        except ReadError as error:
+            result.errors.append((display, str(error)))
+
+    for given in paths:
+        path = Path(given)
+        if not os.path.lexists(path):
+            result.errors.append((given, f"{given} does not exist"))
+        elif path.is_dir():
+            if is_artifact_dir(path):
+                add(DirectoryArtifact, given, path)
+                continue
+            found = search_artifact_dirs(path)
+            if not found:
+                result.errors.append(
+                    (given, f"no artifact found under {given}: an artifact is a folder holding "
+                            f"{SCORE_PY} or {RUNTIME_YAML}, or a .zip of one")
+                )
+            for folder in found:
+                add(DirectoryArtifact, os.path.join(given, os.path.relpath(folder, path)), folder)
+        elif path.name in MARKER_FILES:
+            parent = path.parent
+            add(DirectoryArtifact, str(parent) if str(parent) else ".", parent)
+        elif path.suffix.lower() == ".zip" or path.is_file():
+            add(ZipArtifact, given, path)
+        else:
+            result.errors.append((given, f"{given} is neither a folder nor a zip file"))
+    return result

@@ -1,0 +1,256 @@
+"""Parsed artifact files with exact positions, loaded once and shared by every rule.
+
+score.py is parsed with the stdlib `ast` (about 1 ms; libcst is kept for
+fixes), runtime.yaml is *composed* with PyYAML (nodes with marks, no objects
+constructed, duplicate keys kept). Anything that cannot be read or parsed is
+recorded on the document instead of raised, so every rule can still run.
+"""
+
+from __future__ import annotations
+
+import ast
+import codecs
+import io
+import tokenize
+from dataclasses import dataclass
+from functools import cached_property
+
+import yaml
+
+from artifact_lint.artifact import RUNTIME_YAML, SCORE_PY, Artifact, FileTooLarge, ReadError
+from artifact_lint.diagnostics import Position, Span
+
+MAX_SOURCE_BYTES = 16 * 1024 * 1024
+# A real runtime.yaml is about 1 KB; anything past this is not one.
+MAX_RUNTIME_YAML_BYTES = 1024 * 1024
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+class TextDocument:
+    """A text file with its lines, for positions, excerpts and suppression comments."""
+
+    def __init__(self, path: str, text: str):
+        self.path = path
+        self.text = text
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    def line(self, number: int) -> str:
+        """Line `number` (1-based), or "" past the end."""
+        return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
+
+    def end_of_line_span(self, number: int) -> Span:
+        """The whole of line `number`, for findings that belong to a line rather than a token."""
+        text = self.line(number)
+        stripped = len(text) - len(text.lstrip())
+        return Span.of(number, stripped + 1, number, max(len(text), stripped) + 1)
+
+
+@dataclass
+class Problem:
+    """Why a file could not be used: unreadable, undecodable or unparseable."""
+
+    message: str
+    span: Span | None = None
+    kind: str = "parse"  # "read" | "too-large" | "decode" | "parse"
+
+
+def decode_text(data: bytes, path: str) -> str:
+    """Decode as the consumers would: a BOM decides, else UTF-8. Raises Problem-carrying ValueError."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data.decode(encoding)
+    return data.decode("utf-8")
+
+
+def describe_decode_error(data: bytes, error: UnicodeDecodeError, path: str) -> Problem:
+    before = data[: error.start]
+    line = before.count(b"\n") + 1
+    column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+    bad = data[error.start: error.start + 1].hex()
+    return Problem(
+        f"{path} is not valid UTF-8 text (byte 0x{bad} at line {line}, column {column})",
+        Span.of(line, column, line, column + 1),
+        "decode",
+    )
+
+
+class PythonDocument(TextDocument):
+    """score.py: its text, its ast (or the syntax error), and ast -> span conversion."""
+
+    def __init__(self, path: str, text: str, tree: ast.Module | None, problem: Problem | None):
+        super().__init__(path, text)
+        self.tree = tree
+        self.problem = problem
+
+    @classmethod
+    def parse(cls, path: str, data: bytes) -> "PythonDocument":
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+            text = data.decode(encoding)
+        except SyntaxError as error:  # unknown coding cookie
+            return cls(path, data.decode("utf-8", "replace"), None, Problem(f"{path}: {error.msg}", None, "decode"))
+        except (UnicodeDecodeError, LookupError) as error:
+            if isinstance(error, UnicodeDecodeError):
+                problem = describe_decode_error(data, error, path)
+            else:
+                problem = Problem(f"{path} declares an unknown encoding: {error}", None, "decode")
+            return cls(path, data.decode("utf-8", "replace"), None, problem)
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        try:
+            tree = ast.parse(text, filename=path)
+        except SyntaxError as error:
+            return cls(path, text, None, syntax_problem(error, text))
+        except ValueError as error:  # NUL bytes on Python 3.11
+            return cls(path, text, None, Problem(f"{path} cannot be compiled: {error}", *_nul_span(text)))
+        except (RecursionError, MemoryError):
+            return cls(path, text, None, Problem(f"{path} is nested too deeply for Python to compile it", None))
+        return cls(path, text, tree, None)
+
+    def span(self, node: ast.AST) -> Span:
+        """Exact span of an ast node, columns converted from UTF-8 bytes to code points."""
+        line = node.lineno
+        end_line = getattr(node, "end_lineno", None) or line
+        end_col = getattr(node, "end_col_offset", None)
+        start = self._column(line, node.col_offset)
+        end = self._column(end_line, end_col) if end_col is not None else start + 1
+        return Span.of(line, start, end_line, end)
+
+    def name_span(self, node: ast.AST, name: str, keyword: str = "") -> Span:
+        """Span of `name` inside the header of a def/class (ast gives only the statement's)."""
+        line = node.lineno
+        text = self.line(line)
+        start_col = self._column(line, node.col_offset) - 1
+        search_from = text.find(keyword, start_col) + len(keyword) if keyword else start_col
+        index = text.find(name, max(search_from, start_col))
+        if index < 0:
+            return self.span(node)
+        return Span.of(line, index + 1, line, index + 1 + len(name))
+
+    def _column(self, line: int, byte_offset: int) -> int:
+        text = self.line(line)
+        if text.isascii():
+            return byte_offset + 1
+        return len(text.encode("utf-8")[:byte_offset].decode("utf-8", "ignore")) + 1
+
+
+def _nul_span(text: str) -> tuple[Span | None]:
+    index = text.find("\0")
+    if index < 0:
+        return (None,)
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    return (Span.of(line, column, line, column + 1),)
+
+
+def syntax_problem(error: SyntaxError, text: str) -> Problem:
+    if error.lineno is None:  # e.g. NUL bytes: Python gives no position, so find it ourselves
+        return Problem(error.msg, *_nul_span(text))
+    line = error.lineno
+    column = max(error.offset or 1, 1)
+    end_line = getattr(error, "end_lineno", None) or line
+    end_column = getattr(error, "end_offset", None) or column + 1
+    if (end_line, end_column) <= (line, column):
+        end_line, end_column = line, column + 1
+    return Problem(error.msg, Span.of(line, column, end_line, end_column))
+
+
+class YamlDocument(TextDocument):
+    """runtime.yaml as composed nodes: marks for every value, duplicates preserved."""
+
+    def __init__(self, path: str, text: str, root: yaml.Node | None, problem: Problem | None):
+        super().__init__(path, text)
+        self.root = root
+        self.problem = problem
+
+    @classmethod
+    def parse(cls, path: str, data: bytes) -> "YamlDocument":
+        try:
+            text = decode_text(data, path)
+        except UnicodeDecodeError as error:
+            return cls(path, data.decode("utf-8", "replace"), None, describe_decode_error(data, error, path))
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        try:
+            root = yaml.compose(text, Loader=_LOADER)
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            span = Span.of(mark.line + 1, mark.column + 1, mark.line + 1, mark.column + 2) if mark else None
+            message = " ".join(part for part in (error.context, error.problem) if part)
+            return cls(path, text, None, Problem(message or str(error), span))
+        except yaml.YAMLError as error:
+            return cls(path, text, None, Problem(str(error).splitlines()[0], None))
+        except (RecursionError, MemoryError):
+            return cls(path, text, None, Problem("nested too deeply to parse", None))
+        return cls(path, text, root, None)
+
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def node_span(node: yaml.Node) -> Span:
+    start, end = node.start_mark, node.end_mark
+    return Span(Position(start.line + 1, start.column + 1), Position(end.line + 1, end.column + 1))
+
+
+class Documents:
+    """Lazy, cached access to the parsed files of one artifact (parsed at most once)."""
+
+    def __init__(self, artifact: Artifact, overrides: dict[str, bytes] | None = None):
+        self.artifact = artifact
+        self.overrides = overrides or {}
+        self.read_problems: dict[str, Problem] = {}
+
+    def locate(self, name: str) -> str | None:
+        """The container path of score.py / runtime.yaml: at the root, else the one misplaced copy."""
+        at_root = self.artifact.member(name)
+        if at_root in self.overrides or self.artifact.is_file(at_root):
+            return at_root
+        found = self.artifact.locate(name)
+        return found[0] if len(found) == 1 else None
+
+    def read(self, path: str, limit: int) -> bytes | None:
+        if path in self.overrides:
+            return self.overrides[path]
+        try:
+            return self.artifact.read_bytes(path, limit)
+        except FileTooLarge as error:
+            self.read_problems[path] = Problem(str(error), None, "too-large")
+        except ReadError as error:
+            self.read_problems[path] = Problem(str(error), None, "read")
+        return None
+
+    @cached_property
+    def score(self) -> PythonDocument | None:
+        path = self.locate(SCORE_PY)
+        data = self.read(path, MAX_SOURCE_BYTES) if path else None
+        return PythonDocument.parse(path, data) if data is not None else None
+
+    @cached_property
+    def runtime(self) -> YamlDocument | None:
+        path = self.locate(RUNTIME_YAML)
+        if path is None:
+            return None
+        data = self.read(path, MAX_RUNTIME_YAML_BYTES)
+        if data is None:
+            problem = self.read_problems[path]
+            if problem.kind == "too-large":
+                return YamlDocument(path, "", None, Problem(
+                    f"{problem.message}; a runtime.yaml is about 1 KB, so this is not one", None, "too-large"))
+            return None
+        return YamlDocument.parse(path, data)
+
+    def text_documents(self) -> list[TextDocument]:
+        """Documents already loaded, for excerpts and suppressions (never forces a parse)."""
+        loaded = [self.__dict__.get("score"), self.__dict__.get("runtime")]
+        return [document for document in loaded if document is not None]

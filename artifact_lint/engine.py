@@ -1,0 +1,143 @@
+"""discover -> load once -> run rules -> suppress -> sort -> result.
+
+Every selected rule runs on every artifact: nothing stops at the first
+failure. A rule that crashes becomes a tool error for that artifact and the
+other rules still run.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+
+from artifact_lint.artifact import Artifact
+from artifact_lint.config import Config, ConfigError, ConfigLoader
+from artifact_lint.diagnostics import Diagnostic, Severity
+from artifact_lint.discovery import discover
+from artifact_lint.documents import Documents
+from artifact_lint.registry import expand_selector, iter_rules, resolve_selection
+from artifact_lint.suppressions import Suppression, apply_suppressions, parse_suppressions
+
+
+@dataclass
+class LintContext:
+    """What a rule sees: the artifact, its parsed documents and the resolved config."""
+
+    artifact: Artifact
+    config: Config
+    documents: Documents
+    selected: set[str]
+    suppressions: list[Suppression] = field(default_factory=list)
+    _memo: dict = field(default_factory=dict)
+
+    @property
+    def conda(self) -> bool:
+        return self.config.runtime == "conda"
+
+    def cached(self, key: str, compute):
+        """A fact derived from the artifact, computed once however many rules ask for it."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+
+@dataclass
+class ArtifactResult:
+    artifact: str
+    kind: str
+    diagnostics: list[Diagnostic]
+    tool_errors: list[str]
+    fail_on: Severity
+    sources: dict[str, list[str]] = field(default_factory=dict)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for diagnostic in self.diagnostics if diagnostic.severity == severity)
+
+    @property
+    def failed(self) -> bool:
+        return any(diagnostic.severity >= self.fail_on for diagnostic in self.diagnostics)
+
+
+@dataclass
+class LintRun:
+    results: list[ArtifactResult] = field(default_factory=list)
+    tool_errors: list[tuple[str, str]] = field(default_factory=list)  # (artifact, message)
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return [diagnostic for result in self.results for diagnostic in result.diagnostics]
+
+    def all_tool_errors(self) -> list[tuple[str, str]]:
+        return self.tool_errors + [(r.artifact, message) for r in self.results for message in r.tool_errors]
+
+    def exit_code(self, exit_zero: bool = False) -> int:
+        if self.all_tool_errors():
+            return 2
+        if exit_zero:
+            return 0
+        return 1 if any(result.failed for result in self.results) else 0
+
+
+def _per_file_ignored(diagnostic: Diagnostic, config: Config) -> bool:
+    for pattern, tokens in config.per_file_ignores.items():
+        if fnmatch.fnmatchcase(diagnostic.path, pattern) or fnmatch.fnmatchcase(diagnostic.path.rsplit("/", 1)[-1], pattern):
+            if any(diagnostic.code in expand_selector(token) for token in tokens):
+                return True
+    return False
+
+
+def _run_phase(ctx: LintContext, phase: str, errors: list[str]) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    for rule in iter_rules(ctx.selected, phase):
+        if rule.conda_only and not ctx.conda:
+            continue
+        try:
+            found.extend(rule.check(ctx))
+        except Exception as error:  # a broken rule must not hide the other rules' findings
+            errors.append(f"rule {rule.code} ({rule.name}) failed on this artifact: {type(error).__name__}: {error}")
+    return found
+
+
+def lint_artifact(artifact: Artifact, config: Config, overrides: dict[str, bytes] | None = None) -> ArtifactResult:
+    selected = resolve_selection(
+        list(config.select) if config.select is not None else None, list(config.ignore), list(config.extend_select)
+    )
+    ctx = LintContext(artifact, config, Documents(artifact, overrides), selected)
+    errors: list[str] = []
+    diagnostics = [d for d in _run_phase(ctx, "main", errors) if not _per_file_ignored(d, config)]
+    for document in ctx.documents.text_documents():
+        ctx.suppressions.extend(parse_suppressions(document))
+    diagnostics = apply_suppressions(diagnostics, ctx.suppressions)
+    diagnostics.extend(_run_phase(ctx, "post", errors))
+    for diagnostic in diagnostics:
+        diagnostic.artifact = artifact.display
+        diagnostic.severity = config.severity.get(diagnostic.code, diagnostic.severity)
+    diagnostics.sort(key=Diagnostic.sort_key)
+    sources = {document.path: document.lines for document in ctx.documents.text_documents()}
+    return ArtifactResult(artifact.display, artifact.kind, diagnostics, errors, config.fail_on, sources)
+
+
+def lint_paths(
+    paths: list[str],
+    loader: ConfigLoader,
+    overrides: dict | None = None,
+    stdin: tuple[str, bytes] | None = None,
+) -> LintRun:
+    """Lint every artifact found in `paths`; `overrides` are command-line config options."""
+    run = LintRun()
+    found = discover(paths)
+    run.tool_errors.extend(found.errors)
+    for artifact in found.artifacts:
+        try:
+            config = loader.for_directory(artifact.location).with_overrides(**(overrides or {}))
+        except ConfigError as error:
+            run.tool_errors.append((artifact.display, str(error)))
+            continue
+        documents = {artifact.member(stdin[0]): stdin[1]} if stdin else None
+        try:
+            run.results.append(lint_artifact(artifact, config, documents))
+        finally:
+            close = getattr(artifact, "close", None)
+            if close:
+                close()
+    return run

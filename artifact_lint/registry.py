@@ -1,0 +1,184 @@
+"""Rules: the base class, registration, and selection by code, prefix or name.
+
+A rule is one class in one of the `artifact_lint.rules` modules. It carries its
+code, name, severity, documentation (the docstring) and its own valid/invalid
+example artifacts, which the test suite runs; see tests/test_rule_cases.py.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+from artifact_lint.diagnostics import Diagnostic, Fix, Severity, Span
+
+if TYPE_CHECKING:
+    from artifact_lint.engine import LintContext
+
+CODE_PATTERN = re.compile(r"^[A-Z]{3}\d{3}$")
+FIX_KINDS = {"S": "safe fix", "U": "unsafe fix", "G": "generator", "-": "no fix"}
+
+# Expected finding in an invalid case: (line, column) in the rule's usual file,
+# (path, line, column) in another one, or (path, None) for a whole-file finding.
+Expectation = tuple
+
+
+@dataclass(frozen=True)
+class Case:
+    """A whole artifact (file name -> text or bytes) and, for invalid cases, the spans expected."""
+
+    files: dict
+    expect: tuple = ()
+    runtime: str = "conda"
+    config: dict = field(default_factory=dict)
+    container: str = "directory"  # or "zip": the test packs `files` into a zip
+    note: str = ""
+
+
+class Rule:
+    """Base class; subclasses set the class attributes and implement `check`."""
+
+    code: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    severity: ClassVar[Severity] = Severity.ERROR
+    fix_kind: ClassVar[str] = "-"
+    ads_test: ClassVar[str | None] = None
+    # The file most findings are about; cases' (line, column) expectations refer to it.
+    default_path: ClassVar[str] = ""
+    # Rules that only make sense for conda deployments (skipped with --runtime container).
+    conda_only: ClassVar[bool] = False
+    # "main" rules see the artifact; "post" rules see the outcome of suppressions too.
+    phase: ClassVar[str] = "main"
+    valid: ClassVar[list[Case]] = []
+    invalid: ClassVar[list[Case]] = []
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.code:
+            register(cls)
+
+    def check(self, ctx: "LintContext") -> Iterable[Diagnostic]:
+        raise NotImplementedError
+
+    def diagnostic(
+        self,
+        path: str,
+        span: Span | None,
+        message: str,
+        *,
+        severity: Severity | None = None,
+        fix: Fix | None = None,
+        ads_test: str | None = None,
+    ) -> Diagnostic:
+        return Diagnostic(
+            code=self.code,
+            name=self.name,
+            severity=severity or self.severity,
+            message=message,
+            path=path,
+            span=span,
+            ads_test=ads_test or self.ads_test,
+            fix=fix,
+        )
+
+    @classmethod
+    def documentation(cls) -> str:
+        import inspect
+
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def summary(cls) -> str:
+        """First line of the docstring: what the rule checks, in one sentence."""
+        return cls.documentation().split("\n", 1)[0].strip()
+
+
+_REGISTRY: dict[str, type[Rule]] = {}
+_LOADED = False
+
+
+class RegistryError(Exception):
+    pass
+
+
+def register(rule: type[Rule]) -> None:
+    if not CODE_PATTERN.match(rule.code):
+        raise RegistryError(f"{rule.__name__}: code {rule.code!r} is not three capitals and three digits")
+    existing = _REGISTRY.get(rule.code)
+    if existing is not None and existing.__qualname__ != rule.__qualname__:
+        raise RegistryError(f"code {rule.code} is used by both {existing.__name__} and {rule.__name__}")
+    _REGISTRY[rule.code] = rule
+
+
+def all_rules() -> dict[str, type[Rule]]:
+    """Every registered rule by code, importing the rule modules on first use."""
+    global _LOADED
+    if not _LOADED:
+        from artifact_lint.rules import RULE_MODULES
+
+        for module in RULE_MODULES:
+            importlib.import_module(f"artifact_lint.rules.{module}")
+        _LOADED = True
+    return dict(sorted(_REGISTRY.items()))
+
+
+def rule_by_name_or_code(text: str) -> type[Rule] | None:
+    rules = all_rules()
+    wanted = text.strip()
+    if wanted.upper() in rules:
+        return rules[wanted.upper()]
+    return next((rule for rule in rules.values() if rule.name == wanted.lower()), None)
+
+
+class SelectorError(ValueError):
+    pass
+
+
+def expand_selector(token: str) -> set[str]:
+    """Codes matched by one selector: ALL, a code, a code prefix (RTY, RTY1) or a rule name."""
+    rules = all_rules()
+    text = token.strip()
+    if not text:
+        return set()
+    if text.upper() == "ALL":
+        return set(rules)
+    upper = text.upper()
+    if re.fullmatch(r"[A-Z]{3}\d{0,3}", upper):
+        matched = {code for code in rules if code.startswith(upper)}
+        if matched:
+            return matched
+    named = {code for code, rule in rules.items() if rule.name == text.lower()}
+    if named:
+        return named
+    raise SelectorError(f"unknown rule selector {token!r}: use a code (RTY107), a prefix (RTY) or a name")
+
+
+def split_selectors(values: Iterable[str]) -> list[str]:
+    """Accept both repeated options and comma-separated lists."""
+    return [part.strip() for value in values for part in str(value).split(",") if part.strip()]
+
+
+def resolve_selection(select: list[str] | None, ignore: list[str], extend_select: list[str]) -> set[str]:
+    """ruff's semantics: `select` replaces the default (ALL), `extend-select` adds, `ignore` removes."""
+    codes = set(all_rules()) if select is None else _union(select)
+    codes |= _union(extend_select)
+    codes -= _union(ignore)
+    return codes
+
+
+def _union(tokens: Iterable[str]) -> set[str]:
+    codes: set[str] = set()
+    for token in tokens:
+        codes |= expand_selector(token)
+    return codes
+
+
+def iter_rules(codes: Iterable[str], phase: str) -> Iterator[Rule]:
+    rules = all_rules()
+    for code in sorted(codes):
+        rule = rules.get(code)
+        if rule is not None and rule.phase == phase:
+            yield rule()

@@ -1,0 +1,102 @@
+"""Human output: findings grouped by artifact, each with a source excerpt, then a summary.
+
+Built from rich Text objects (never markup strings), so a message that holds
+square brackets prints as written. Colour only on a terminal, never with NO_COLOR.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TextIO
+
+from rich.console import Console
+from rich.text import Text
+
+from artifact_lint.diagnostics import Diagnostic, Severity
+from artifact_lint.engine import ArtifactResult, LintRun
+
+STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+MAX_EXCERPT = 110
+
+
+def display_path(result: ArtifactResult, diagnostic: Diagnostic) -> str:
+    """A path a terminal or editor can open: joined to the artifact folder, or inside the zip."""
+    if result.kind == "zip":
+        return diagnostic.path  # the header names the zip; members cannot be opened directly
+    return os.path.normpath(os.path.join(result.artifact, diagnostic.path)).replace(os.sep, "/")
+
+
+def location(result: ArtifactResult, diagnostic: Diagnostic) -> str:
+    path = display_path(result, diagnostic)
+    if diagnostic.span is None:
+        return path
+    return f"{path}:{diagnostic.span.start.line}:{diagnostic.span.start.column}"
+
+
+def excerpt(lines: list[str], diagnostic: Diagnostic) -> list[Text]:
+    """The finding's first line with a gutter, and carets under the span."""
+    span = diagnostic.span
+    if span is None or not 0 < span.start.line <= len(lines):
+        return []
+    source = lines[span.start.line - 1].expandtabs(1)
+    start = span.start.column - 1
+    end = span.end.column - 1 if span.end.line == span.start.line else len(source)
+    end = max(end, start + 1)
+    offset = 0
+    if len(source) > MAX_EXCERPT:  # keep the span in view on long lines
+        offset = max(0, min(start - 20, len(source) - MAX_EXCERPT))
+        source = source[offset: offset + MAX_EXCERPT]
+    gutter = f"{span.start.line:>6} │ "
+    marker = Text(" " * 6 + " │ " + " " * (start - offset))
+    marker.append("^" * max(1, min(end, offset + len(source) + 1) - start), style=STYLES[diagnostic.severity])
+    return [Text(gutter, style="dim") + Text(source), marker]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def write_text(run: LintRun, stream: TextIO, *, color: bool | None = None) -> None:
+    console = Console(
+        file=stream, highlight=False, soft_wrap=True, emoji=False,
+        no_color=(color is False) or None, force_terminal=True if color else None,
+    )
+    for result in run.results:
+        header = Text(result.artifact, style="bold")
+        if not result.diagnostics and not result.tool_errors:
+            console.print(header + Text("  no findings", style="green"))
+            continue
+        console.print(header)
+        for diagnostic in result.diagnostics:
+            line = Text("  ") + Text(location(result, diagnostic), style="bold") + Text(" ")
+            line += Text(diagnostic.code, style=STYLES[diagnostic.severity])
+            line += Text(f" {diagnostic.severity.label}: {diagnostic.message}")
+            if diagnostic.fix is not None:
+                line += Text(f" [{diagnostic.fix.applicability.value} fix]", style="dim")
+            console.print(line)
+            for row in excerpt(result.sources.get(diagnostic.path, []), diagnostic):
+                console.print(row)
+        console.print()
+    for artifact, message in run.all_tool_errors():
+        console.print(Text("error: ", style="bold red") + Text(message if message.startswith(artifact) else f"{artifact}: {message}"))
+    console.print(summary_line(run))
+
+
+def summary_line(run: LintRun) -> Text:
+    diagnostics = run.diagnostics
+    counts = {severity: sum(1 for d in diagnostics if d.severity == severity) for severity in Severity}
+    artifacts = _plural(len(run.results), "artifact")
+    if not diagnostics:
+        text = Text(f"All checks passed ({artifacts} linted).", style="green" if not run.all_tool_errors() else "")
+    else:
+        text = Text(
+            f"Found {_plural(counts[Severity.ERROR], 'error')}, {_plural(counts[Severity.WARNING], 'warning')} "
+            f"and {_plural(counts[Severity.INFO], 'info')} in {artifacts}.",
+            style="bold",
+        )
+        fixable = sum(1 for d in diagnostics if d.fix is not None)
+        if fixable:
+            text += Text(f" {fixable} with a fix (shown in the JSON report).")
+    if run.all_tool_errors():
+        text += Text(f" {_plural(len(run.all_tool_errors()), 'input')} could not be linted.", style="bold red")
+    return text

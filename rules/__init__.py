@@ -1,0 +1,13 @@
+"""Rule modules, one per area; installed as `artifact_lint.rules`.
+
+Kept import-free so that `import artifact_lint.rules` is cheap: the registry
+imports the modules listed here when rules are first needed.
+"""
+
+RULE_MODULES = (
+    "layout",
+    "runtime_yaml_structure",
+    "runtime_yaml_values",
+    "score_contract",
+    "tool",
+)

@@ -1,0 +1,212 @@
+"""What runtime.yaml rules share: the key layout ADS reads, lookups, and pack path parsing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import yaml
+
+from artifact_lint.diagnostics import Edit, Position, Span
+from artifact_lint.documents import YamlDocument, node_span
+from artifact_lint.registry import Rule
+from artifact_lint.yaml_nodes import get, is_mapping, is_scalar, key_name, walk_pairs
+
+MODEL_ARTIFACT_VERSION = "MODEL_ARTIFACT_VERSION"
+MODEL_DEPLOYMENT = "MODEL_DEPLOYMENT"
+INFERENCE_CONDA_ENV = "INFERENCE_CONDA_ENV"
+MODEL_PROVENANCE = "MODEL_PROVENANCE"
+ENV_PATH = "INFERENCE_ENV_PATH"
+ENV_SLUG = "INFERENCE_ENV_SLUG"
+ENV_TYPE = "INFERENCE_ENV_TYPE"
+PYTHON_VERSION = "INFERENCE_PYTHON_VERSION"
+ENV_KEYS = (ENV_PATH, ENV_SLUG, ENV_TYPE, PYTHON_VERSION)
+ENV_TYPES = ("data_science", "published")
+SERVICE_BUCKET = "service-conda-packs"
+
+TRAINING_CONDA_ENV_KEYS = ("TRAINING_ENV_PATH", "TRAINING_ENV_SLUG", "TRAINING_ENV_TYPE", "TRAINING_PYTHON_VERSION")
+PROVENANCE_KEYS = (
+    "PROJECT_OCID", "TENANCY_OCID", "TRAINING_CODE", "TRAINING_COMPARTMENT_OCID", "TRAINING_CONDA_ENV",
+    "TRAINING_REGION", "TRAINING_RESOURCE_OCID", "USER_OCID", "VM_IMAGE_INTERNAL_ID",
+)
+
+# The keys ADS's runtime.yaml reader knows, as a tree; None marks a leaf.
+KNOWN_LAYOUT: dict = {
+    MODEL_ARTIFACT_VERSION: None,
+    MODEL_DEPLOYMENT: {INFERENCE_CONDA_ENV: dict.fromkeys(ENV_KEYS)},
+    MODEL_PROVENANCE: {
+        **dict.fromkeys(PROVENANCE_KEYS),
+        "TRAINING_CODE": {"ARTIFACT_DIRECTORY": None},
+        "TRAINING_CONDA_ENV": dict.fromkeys(TRAINING_CONDA_ENV_KEYS),
+    },
+}
+
+VERSION_TEXT = re.compile(r"^3\.(\d+)(?:\.(\d+))?$")
+OCI_PATH = re.compile(r"^oci://(?P<bucket>[^@/\s]+)@(?P<namespace>[^@/\s]+)/(?P<object>\S.*)$")
+PLACEHOLDER = re.compile(r"<[^<>]+>")
+SLUG_PYTHON = re.compile(r"_p3(\d{1,2})(?:_|$)")
+PATH_PYTHON = re.compile(r"python[_ ]?3\.(\d+)", re.IGNORECASE)
+
+
+class RuntimeRule(Rule):
+    """A rule about a runtime.yaml that parsed into a mapping."""
+
+    default_path = "runtime.yaml"
+
+    def check(self, ctx):
+        document = ctx.documents.runtime
+        if document is None or not is_mapping(document.root):
+            return
+        yield from self.check_runtime(ctx, document, document.root)
+
+    def check_runtime(self, ctx, document: YamlDocument, root: yaml.MappingNode):
+        raise NotImplementedError
+
+
+def conda_env(root: yaml.Node) -> yaml.MappingNode | None:
+    deployment = get(root, MODEL_DEPLOYMENT)
+    env = get(deployment[1], INFERENCE_CONDA_ENV) if deployment else None
+    return env[1] if env and is_mapping(env[1]) else None
+
+
+@dataclass
+class Found:
+    """A key found in runtime.yaml: its nodes, and whether it is where ADS's reader looks."""
+
+    key: yaml.Node
+    value: yaml.Node
+    misplaced: bool = False
+
+    @property
+    def text(self) -> str | None:
+        """The value as written (so `3.10` stays "3.10"), None for mappings and lists."""
+        return self.value.value if is_scalar(self.value) else None
+
+
+def find_env_key(root: yaml.Node, name: str) -> Found | None:
+    """INFERENCE_* key `name` in INFERENCE_CONDA_ENV, else anywhere (ADS introspection searches so)."""
+    env = conda_env(root)
+    pair = get(env, name) if env is not None else None
+    if pair:
+        return Found(*pair)
+    for _, key, value in misplaced_env_keys(root):
+        if key_name(key) == name:
+            return Found(key, value, misplaced=True)
+    return None
+
+
+def misplaced_env_keys(root: yaml.Node) -> Iterator[tuple[tuple, yaml.Node, yaml.Node]]:
+    for path, key, value in walk_pairs(root):
+        if path[-1] in ENV_KEYS and path[:-1] != (MODEL_DEPLOYMENT, INFERENCE_CONDA_ENV):
+            yield path, key, value
+
+
+def anchor_span(root: yaml.Node) -> Span | None:
+    """Where to report a missing INFERENCE_* key: the INFERENCE_CONDA_ENV key, else MODEL_DEPLOYMENT."""
+    deployment = get(root, MODEL_DEPLOYMENT)
+    if deployment is None:
+        return None
+    env = get(deployment[1], INFERENCE_CONDA_ENV)
+    return node_span((env or deployment)[0])
+
+
+@dataclass(frozen=True)
+class PackPath:
+    bucket: str
+    namespace: str
+    object: str
+
+    @classmethod
+    def parse(cls, text: str | None) -> "PackPath | None":
+        match = OCI_PATH.match((text or "").strip())
+        return cls(match["bucket"], match["namespace"], match["object"]) if match else None
+
+    @property
+    def is_service_pack(self) -> bool:
+        return self.bucket == SERVICE_BUCKET and self.object.startswith("service_pack/")
+
+    @property
+    def last_segment(self) -> str:
+        return self.object.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def env_type(self) -> str:
+        return "data_science" if self.is_service_pack else "published"
+
+
+def is_placeholder(text: str | None) -> bool:
+    return bool(text) and bool(PLACEHOLDER.search(text))
+
+
+def python_minor(text: str | None) -> int | None:
+    match = VERSION_TEXT.match((text or "").strip())
+    return int(match.group(1)) if match else None
+
+
+def pythons_named_by(slug: str | None, path: str | None) -> list[tuple[str, int]]:
+    """(where, minor) for every Python version the slug or path spells out."""
+    named = []
+    for where, text, pattern in (("slug", slug, SLUG_PYTHON), ("path", path, PATH_PYTHON)):
+        match = pattern.search(text or "")
+        if match:
+            named.append((where, int(match.group(1))))
+    return named
+
+
+def replace_value(document: YamlDocument, node: yaml.Node, content: str) -> Edit:
+    return Edit(document.path, node_span(node), content)
+
+
+def insert_after(document: YamlDocument, node: yaml.Node, lines: list[str]) -> Edit:
+    """An edit adding whole `lines` right after the block that `node` ends."""
+    end = node.end_mark
+    line = end.line + 1 if end.column == 0 else end.line + 2
+    text = "".join(f"{item}\n" for item in lines)
+    if line > len(document.lines):
+        # Past the last line: append, starting a new line if the file does not end with one.
+        last = len(document.lines)
+        column = len(document.line(last)) + 1
+        prefix = "" if document.text.endswith("\n") or not document.text else "\n"
+        position = Position(last + 1, 1) if document.text.endswith("\n") else Position(max(last, 1), column)
+        return Edit(document.path, Span(position, position), prefix + text)
+    position = Position(line, 1)
+    return Edit(document.path, Span(position, position), text)
+
+
+def indentation_of(mapping: yaml.MappingNode, fallback: int) -> str:
+    if mapping.value:
+        return " " * mapping.value[0][0].start_mark.column
+    return " " * fallback
+
+
+def describe(node: yaml.Node) -> str:
+    if is_mapping(node):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return repr(node.value)
+
+
+def insert_env_key(document: YamlDocument, root: yaml.Node, name: str, value: str) -> Edit | None:
+    """An edit adding `name: value` to INFERENCE_CONDA_ENV, right after INFERENCE_ENV_PATH."""
+    env = conda_env(root)
+    pair = get(env, ENV_PATH) if env is not None else None
+    if pair is None:
+        return None
+    indent = " " * pair[0].start_mark.column
+    return insert_after(document, pair[1], [f"{indent}{name}: {value}"])
+
+
+class EnvRule(RuntimeRule):
+    """A rule about INFERENCE_CONDA_ENV's values; silent when RTY102 reports the section missing."""
+
+    conda_only = True
+
+    def check_runtime(self, ctx, document, root):
+        if conda_env(root) is None and next(misplaced_env_keys(root), None) is None:
+            return
+        yield from self.check_env(ctx, document, root)
+
+    def check_env(self, ctx, document: YamlDocument, root: yaml.MappingNode):
+        raise NotImplementedError

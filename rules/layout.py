@@ -1,0 +1,141 @@
+"""ART: the artifact's layout: the two files the service needs, where it needs them."""
+
+from __future__ import annotations
+
+from artifact_lint.artifact import RUNTIME_YAML, SCORE_PY
+from artifact_lint.diagnostics import Severity
+from artifact_lint.registry import Case, Rule
+from artifact_lint.rules._samples import RUNTIME_YAML as GOOD_RUNTIME
+from artifact_lint.rules._samples import SCORE_PY as GOOD_SCORE
+from artifact_lint.rules._samples import artifact
+
+
+def _misplaced(ctx, name: str) -> list[str]:
+    """Copies of `name` below the root when there is none at the root."""
+    if ctx.documents.locate(name) == ctx.artifact.member(name):
+        return []
+    return ctx.artifact.locate(name)
+
+
+class ScoreMissing(Rule):
+    """score.py is missing at the artifact root.
+
+    ## What it does
+    Checks that the artifact root holds `score.py`.
+
+    ## Why it matters
+    The model deployment service imports `score.py` from the root of the artifact and calls its
+    `load_model()` and `predict()`. Without it the deployment fails after it has been created,
+    and ADS refuses to save the model (introspection key `score_py`).
+
+    ## Example
+    An artifact holding only `runtime.yaml` and `model.joblib`.
+
+    ## Fix
+    Add a `score.py` at the root (`artifact-lint init` can generate one for your framework).
+    When the file exists in a subfolder, ART003 reports that instead.
+    """
+
+    code, name, severity = "ART001", "score-py-missing", Severity.ERROR
+    fix_kind, ads_test = "G", "score_py"
+    valid = [Case(artifact())]
+    invalid = [
+        Case(artifact({"score.py": None}), expect=[("score.py", None)]),
+        Case({"runtime.yaml": GOOD_RUNTIME}, expect=[("score.py", None)], container="zip"),
+    ]
+
+    def check(self, ctx):
+        if ctx.documents.locate(SCORE_PY) or _misplaced(ctx, SCORE_PY):
+            return
+        yield self.diagnostic(
+            ctx.artifact.member(SCORE_PY), None,
+            "score.py is missing at the artifact root; the service imports it to serve the model",
+        )
+
+
+class RuntimeYamlMissing(Rule):
+    """runtime.yaml is missing (needed for conda deployments).
+
+    ## What it does
+    Checks that the artifact root holds `runtime.yaml` when the model is deployed with a conda
+    pack (the default; `--runtime container` turns the rule off).
+
+    ## Why it matters
+    `runtime.yaml` names the conda pack and Python version the service installs before it
+    imports score.py. Without it a conda deployment cannot start and ADS refuses to save the
+    model (introspection key `runtime_yaml`). A bring-your-own-container deployment does not
+    need it.
+
+    ## Example
+    An artifact with `score.py` and a model but no `runtime.yaml`.
+
+    ## Fix
+    Add a runtime.yaml naming the inference conda pack (`artifact-lint init` can write one), or
+    set `runtime = "container"` when you deploy your own container.
+    """
+
+    code, name, severity = "ART002", "runtime-yaml-missing", Severity.ERROR
+    fix_kind, ads_test, conda_only = "G", "runtime_yaml", True
+    valid = [Case(artifact()), Case(artifact({"runtime.yaml": None}), runtime="container")]
+    invalid = [Case(artifact({"runtime.yaml": None}), expect=[("runtime.yaml", None)])]
+
+    def check(self, ctx):
+        if ctx.documents.locate(RUNTIME_YAML) or _misplaced(ctx, RUNTIME_YAML):
+            return
+        yield self.diagnostic(
+            ctx.artifact.member(RUNTIME_YAML), None,
+            "runtime.yaml is missing; a conda deployment needs it to know which conda pack to install "
+            "(use --runtime container if you bring your own container)",
+        )
+
+
+class FilesNotAtRoot(Rule):
+    """score.py or runtime.yaml sits in a subfolder, or the two are split across folders.
+
+    ## What it does
+    Looks for `score.py` and `runtime.yaml` below the artifact root when they are not at the
+    root, and for zips whose files all sit inside one top folder.
+
+    ## Why it matters
+    The service reads both files from the root of the artifact. A zip made from the parent
+    folder (`zip -r model.zip my-model/`) nests everything one level down; ADS introspection
+    tolerates one top folder, the deployment does not find score.py. Files split across folders
+    fail both.
+
+    ## Example
+    `runtime.yaml` at the root and `score.py` in `src/`.
+
+    ## Fix
+    Move the files to the root, or zip the folder's contents (`cd my-model && zip -r ../model.zip .`).
+    """
+
+    code, name, severity = "ART003", "files-not-at-root", Severity.ERROR
+    valid = [Case(artifact()), Case(artifact(), container="zip")]
+    invalid = [
+        Case(artifact({"score.py": None, "src/score.py": GOOD_SCORE}), expect=[("src/score.py", None)]),
+        Case(
+            {"my-model/score.py": GOOD_SCORE, "my-model/runtime.yaml": GOOD_RUNTIME},
+            expect=[("my-model/score.py", None)],
+            container="zip",
+        ),
+    ]
+
+    def check(self, ctx):
+        artifact = ctx.artifact
+        if artifact.root:
+            yield self.diagnostic(
+                artifact.member(SCORE_PY), None,
+                f"every file of this zip is inside the folder {artifact.root}/; the service looks for "
+                f"score.py and runtime.yaml at the zip's root: zip the folder's contents, not the folder",
+            )
+        for name in (SCORE_PY, RUNTIME_YAML):
+            if name == RUNTIME_YAML and not ctx.conda:
+                continue
+            copies = _misplaced(ctx, name)
+            if copies:
+                where = ", ".join(copies[:3]) + (" ..." if len(copies) > 3 else "")
+                yield self.diagnostic(
+                    copies[0], None,
+                    f"{name} is not at the artifact root but at {where}; the service only reads it from the root",
+                    ads_test="score_py" if name == SCORE_PY else "runtime_yaml",
+                )

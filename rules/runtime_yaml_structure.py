@@ -1,0 +1,406 @@
+"""RTY0xx/RTY1xx: runtime.yaml's syntax and key layout (what ADS's reader and the service expect)."""
+
+from __future__ import annotations
+
+import difflib
+
+import yaml
+
+from artifact_lint.diagnostics import Applicability, Edit, Fix, Severity
+from artifact_lint.documents import node_span
+from artifact_lint.registry import Case, Rule
+from artifact_lint.rules._runtime import (
+    ENV_KEYS,
+    INFERENCE_CONDA_ENV,
+    KNOWN_LAYOUT,
+    MODEL_ARTIFACT_VERSION,
+    MODEL_DEPLOYMENT,
+    MODEL_PROVENANCE,
+    RuntimeRule,
+    describe,
+    indentation_of,
+    insert_after,
+    is_placeholder,
+    misplaced_env_keys,
+)
+from artifact_lint.rules._samples import PROVENANCE, RUNTIME_YAML, artifact, runtime_yaml
+from artifact_lint.yaml_nodes import get, is_mapping, is_scalar, key_name, walk_nodes, walk_scalars
+
+
+class RuntimeYamlUnparseable(Rule):
+    """runtime.yaml is not parseable YAML, or not a mapping.
+
+    ## What it does
+    Parses runtime.yaml the way ADS does (YAML 1.1, safe loader) and checks that the document
+    is a mapping of keys. Tabs in indentation, unbalanced quotes, a list or a bare string at the
+    top, an empty file or a file far too large to be a runtime.yaml are reported here.
+
+    ## Why it matters
+    Nothing else in the file can be read: the service cannot find the conda pack and ADS's
+    introspection stops before any runtime check.
+
+    ## Example
+    ```yaml
+    MODEL_ARTIFACT_VERSION: '3.0'
+    MODEL_DEPLOYMENT:
+    \tINFERENCE_CONDA_ENV:    # a tab: YAML forbids tabs in indentation
+    ```
+
+    ## Fix
+    Indent with spaces and make the top level a mapping; the message gives the line and column.
+    """
+
+    code, name, severity = "RTY001", "runtime-yaml-unparseable", Severity.ERROR
+    default_path = "runtime.yaml"
+    valid = [Case(artifact()), Case(artifact({"runtime.yaml": ""}), runtime="container")]
+    invalid = [
+        Case(artifact({"runtime.yaml": "MODEL_ARTIFACT_VERSION: '3.0'\nMODEL_DEPLOYMENT:\n\tX: 1\n"}), expect=[(3, 1)]),
+        Case(artifact({"runtime.yaml": "- MODEL_ARTIFACT_VERSION\n- '3.0'\n"}), expect=[(1, 1)]),
+        Case(artifact({"runtime.yaml": "just a string\n"}), expect=[(1, 1)]),
+        Case(artifact({"runtime.yaml": ""}), expect=[("runtime.yaml", None)]),
+        Case(artifact({"runtime.yaml": b"MODEL_ARTIFACT_VERSION: '3.0'\n\xff\xfe\xfa\n"}), expect=[(2, 1)]),
+    ]
+
+    def check(self, ctx):
+        document = ctx.documents.runtime
+        if document is None:
+            return
+        if document.problem is not None:
+            yield self.diagnostic(document.path, document.problem.span,
+                                  f"runtime.yaml cannot be parsed: {document.problem.message}")
+        elif document.root is None:
+            if ctx.conda:
+                yield self.diagnostic(document.path, None,
+                                      "runtime.yaml is empty; a conda deployment needs MODEL_ARTIFACT_VERSION and "
+                                      "MODEL_DEPLOYMENT.INFERENCE_CONDA_ENV (use --runtime container for your own container)")
+        elif not is_mapping(document.root):
+            yield self.diagnostic(document.path, node_span(document.root),
+                                  f"runtime.yaml holds {describe(document.root)} at the top, not a mapping of keys")
+
+
+class DuplicateKey(RuntimeRule):
+    """A key appears twice in the same mapping of runtime.yaml.
+
+    ## What it does
+    Finds keys repeated within one mapping, at any depth.
+
+    ## Why it matters
+    PyYAML, which ADS and the service use, keeps the last value without a word, so the value you
+    edited may not be the one that is read. Often a copy-paste leftover with an outdated pack path.
+
+    ## Example
+    ```yaml
+        INFERENCE_ENV_PATH: oci://service-conda-packs@id19sfcrra6z/service_pack/cpu/.../v1
+        INFERENCE_ENV_PATH: oci://my-bucket@ns/packs/old_env
+    ```
+
+    ## Fix
+    Delete the copy you do not mean; the message names the line of the other one.
+    """
+
+    code, name, severity = "RTY002", "duplicate-key", Severity.ERROR
+    valid = [Case(artifact())]
+    invalid = [
+        Case(artifact({"runtime.yaml": RUNTIME_YAML.replace(
+            "    INFERENCE_PYTHON_VERSION: '3.11'\n",
+            "    INFERENCE_PYTHON_VERSION: '3.11'\n    INFERENCE_ENV_SLUG: other\n")}), expect=[(8, 5)]),
+        Case(artifact({"runtime.yaml": RUNTIME_YAML + "MODEL_ARTIFACT_VERSION: '3.0'\n"}), expect=[(23, 1)]),
+    ]
+
+    def check_runtime(self, ctx, document, root):
+        for node in walk_nodes(root):
+            if not is_mapping(node):
+                continue
+            first_seen: dict = {}
+            for key, _ in node.value:
+                if not is_scalar(key):
+                    continue
+                identity = (key.tag, key.value)
+                if identity in first_seen:
+                    earlier = first_seen[identity].start_mark.line + 1
+                    yield self.diagnostic(
+                        document.path, node_span(key),
+                        f"duplicate key {key.value} (first on line {earlier}); YAML readers keep only this last "
+                        f"value and silently drop the other",
+                    )
+                else:
+                    first_seen[identity] = key
+
+
+class ArtifactVersion(RuntimeRule):
+    """MODEL_ARTIFACT_VERSION is missing or not '3.0'.
+
+    ## What it does
+    Checks the top-level `MODEL_ARTIFACT_VERSION` key. Its written value must be `3.0`, the only
+    version any writer emits. When it is written unquoted (a YAML number), RTY107 reports that.
+
+    ## Why it matters
+    ADS introspection (`runtime_version`) fails on a missing or different version, and ADS's
+    reader uses it to decide how to read the rest of the file.
+
+    ## Example
+    `MODEL_ARTIFACT_VERSION: '2.0'`
+
+    ## Fix
+    `MODEL_ARTIFACT_VERSION: '3.0'` and the layout of version 3 (MODEL_DEPLOYMENT,
+    MODEL_PROVENANCE).
+    """
+
+    code, name, severity = "RTY101", "artifact-version", Severity.ERROR
+    ads_test = "runtime_version"
+    valid = [Case(artifact()), Case(artifact({"runtime.yaml": runtime_yaml(version="3.0")}))]
+    invalid = [
+        Case(artifact({"runtime.yaml": runtime_yaml(version="'2.0'")}), expect=[(1, 25)]),
+        Case(artifact({"runtime.yaml": RUNTIME_YAML.replace("MODEL_ARTIFACT_VERSION: '3.0'\n", "")}),
+             expect=[("runtime.yaml", None)]),
+    ]
+
+    def check_runtime(self, ctx, document, root):
+        pair = get(root, MODEL_ARTIFACT_VERSION)
+        if pair is None:
+            yield self.diagnostic(document.path, None, "MODEL_ARTIFACT_VERSION is missing; add MODEL_ARTIFACT_VERSION: '3.0'")
+            return
+        value = pair[1]
+        if not is_scalar(value) or value.value.strip() != "3.0":
+            yield self.diagnostic(
+                document.path, node_span(value),
+                f"MODEL_ARTIFACT_VERSION is {describe(value)}; the only artifact version the service and ADS "
+                f"know is '3.0'",
+            )
+
+
+class CondaEnvLayout(RuntimeRule):
+    """INFERENCE_CONDA_ENV is missing or not a mapping, or its keys are placed elsewhere.
+
+    ## What it does
+    Checks that `MODEL_DEPLOYMENT.INFERENCE_CONDA_ENV` is a mapping and that the four
+    `INFERENCE_*` keys sit directly inside it.
+
+    ## Why it matters
+    ADS's runtime.yaml reader and the service look for the conda pack exactly at
+    `MODEL_DEPLOYMENT.INFERENCE_CONDA_ENV.INFERENCE_ENV_PATH`. ADS introspection searches the
+    file recursively, so a misplaced key passes introspection and then fails the deployment.
+
+    ## Example
+    ```yaml
+    MODEL_DEPLOYMENT:
+      INFERENCE_ENV_PATH: oci://...      # one level too high
+    ```
+
+    ## Fix
+    Nest the keys under `MODEL_DEPLOYMENT.INFERENCE_CONDA_ENV` (unsafe fix: moves them).
+    """
+
+    code, name, severity = "RTY102", "conda-env-layout", Severity.ERROR
+    fix_kind, conda_only = "U", True
+    valid = [Case(artifact())]
+    invalid = [
+        Case(artifact({"runtime.yaml": "MODEL_ARTIFACT_VERSION: '3.0'\n" + PROVENANCE}), expect=[("runtime.yaml", None)]),
+        Case(artifact({"runtime.yaml": RUNTIME_YAML.replace("  INFERENCE_CONDA_ENV:\n", "").replace("    INFERENCE_", "  INFERENCE_")}),
+             expect=[(3, 3), (4, 3), (5, 3), (6, 3)]),
+        Case(artifact({"runtime.yaml": "MODEL_ARTIFACT_VERSION: '3.0'\nMODEL_DEPLOYMENT:\n  INFERENCE_CONDA_ENV: generalml_p311_cpu_x86_64_v1\n" + PROVENANCE}),
+             expect=[(3, 24)]),
+    ]
+
+    def check_runtime(self, ctx, document, root):
+        misplaced = list(misplaced_env_keys(root))
+        for path, key, _ in misplaced:
+            where = ".".join(path)
+            yield self.diagnostic(
+                document.path, node_span(key),
+                f"{key.value} is at {where}; the service and ADS's reader only look at "
+                f"{MODEL_DEPLOYMENT}.{INFERENCE_CONDA_ENV}.{key.value} (ADS introspection finds it anyway, "
+                f"the deployment does not)",
+            )
+        deployment = get(root, MODEL_DEPLOYMENT)
+        if deployment is None:
+            if not misplaced:
+                yield self.diagnostic(
+                    document.path, None,
+                    f"{MODEL_DEPLOYMENT}.{INFERENCE_CONDA_ENV} is missing; it names the conda pack the service "
+                    f"installs ({', '.join(ENV_KEYS)})", ads_test="runtime_env_path",
+                )
+            return
+        if not is_mapping(deployment[1]):
+            yield self.diagnostic(document.path, node_span(deployment[1]),
+                                  f"{MODEL_DEPLOYMENT} is {describe(deployment[1])}; it must be a mapping holding "
+                                  f"{INFERENCE_CONDA_ENV}", ads_test="runtime_env_path")
+            return
+        env = get(deployment[1], INFERENCE_CONDA_ENV)
+        if env is None:
+            if not misplaced:
+                yield self.diagnostic(document.path, node_span(deployment[0]),
+                                      f"{MODEL_DEPLOYMENT} has no {INFERENCE_CONDA_ENV} mapping naming the conda pack",
+                                      ads_test="runtime_env_path")
+        elif not is_mapping(env[1]):
+            yield self.diagnostic(document.path, node_span(env[1]),
+                                  f"{INFERENCE_CONDA_ENV} is {describe(env[1])}; it must be a mapping of "
+                                  f"{', '.join(ENV_KEYS)}", ads_test="runtime_env_path")
+
+
+class PlaceholderValue(RuntimeRule):
+    """A placeholder from a template is left in runtime.yaml.
+
+    ## What it does
+    Finds values that still hold template placeholders: anything in angle brackets such as
+    `<INSERT_INFERENCE_ENV_PATH>` or `oci://<bucket-name>@<namespace>/<prefix>/<env>.tar.gz`, and the
+    `NOT_FOUND` sentinel in the conda env section.
+
+    ## Why it matters
+    Such a value looks filled in (the legacy sample even starts with `oci://`) and passes a
+    quick check, but names no real conda pack: the deployment fails while installing it.
+
+    ## Example
+    `INFERENCE_ENV_PATH: oci://<bucket-name>@<namespace>/<prefix>/<env>.tar.gz`
+
+    ## Fix
+    Put the real value in; for a service pack, its path is listed in the OCI console's
+    Environment Explorer.
+    """
+
+    code, name, severity = "RTY105", "placeholder-value", Severity.ERROR
+    valid = [Case(artifact())]
+    invalid = [
+        Case(artifact({"runtime.yaml": runtime_yaml(path="oci://<bucket-name>@<namespace>/<prefix>/<env>.tar.gz")}),
+             expect=[(4, 25)]),
+        Case(artifact({"runtime.yaml": runtime_yaml(slug="<INSERT_INFERENCE_ENV_SLUG>")}), expect=[(5, 25)]),
+        Case(artifact({"runtime.yaml": runtime_yaml(slug="NOT_FOUND")}), expect=[(5, 25)]),
+    ]
+
+    def check_runtime(self, ctx, document, root):
+        sentinels = set()
+        deployment = get(root, MODEL_DEPLOYMENT)
+        if deployment is not None:
+            sentinels = {id(node) for node in walk_scalars(deployment[1]) if node.value.strip() == "NOT_FOUND"}
+        for node in walk_scalars(root):
+            if is_placeholder(node.value) or id(node) in sentinels:
+                yield self.diagnostic(document.path, node_span(node),
+                                      f"placeholder {node.value!r} left in runtime.yaml; replace it with the real value")
+
+
+def _layout_at(path: tuple) -> dict | None:
+    layout = KNOWN_LAYOUT
+    for part in path:
+        layout = layout.get(part) if isinstance(layout, dict) else None
+        if layout is None:
+            return None
+    return layout
+
+
+class UnknownKey(RuntimeRule):
+    """runtime.yaml holds a key that ADS's reader does not know.
+
+    ## What it does
+    Compares every key with the layout ADS's reader accepts (MODEL_ARTIFACT_VERSION,
+    MODEL_DEPLOYMENT.INFERENCE_CONDA_ENV, MODEL_PROVENANCE and their keys) and suggests the
+    closest known key. Misplaced INFERENCE_* keys are RTY102's.
+
+    ## Why it matters
+    ADS's reader rejects unknown keys inside INFERENCE_CONDA_ENV, MODEL_PROVENANCE and
+    TRAINING_CONDA_ENV. A misspelled key also means the real key is missing: a misspelled
+    `INFERENCE_PYTHON_VERSON` leaves the service without a Python version (error).
+
+    ## Example
+    `INFERENCE_ENV_SLUGS: generalml_p311_cpu_x86_64_v1`
+
+    ## Fix
+    Rename it to the suggested key (unsafe fix when exactly one key is close), or delete it.
+    """
+
+    code, name, severity = "RTY113", "unknown-key", Severity.WARNING
+    fix_kind = "U"
+    valid = [Case(artifact())]
+    invalid = [
+        Case(artifact({"runtime.yaml": RUNTIME_YAML.replace("INFERENCE_ENV_SLUG:", "INFERENCE_ENV_SLUGS:")}),
+             expect=[(5, 5)]),
+        Case(artifact({"runtime.yaml": RUNTIME_YAML + "EXTRA_SETTING: 1\n"}), expect=[(23, 1)]),
+    ]
+
+    def check_runtime(self, ctx, document, root):
+        seen: set[int] = set()
+        stack = [((), root)]
+        while stack:
+            path, mapping = stack.pop()
+            layout = _layout_at(path)
+            if id(mapping) in seen or not isinstance(layout, dict) or not is_mapping(mapping):
+                continue
+            seen.add(id(mapping))
+            for key, value in mapping.value:
+                name = key_name(key)
+                if name in layout:
+                    stack.append((path + (name,), value))
+                elif name is not None and name not in ENV_KEYS and name != "<<":
+                    yield self._unknown(document, path, mapping, key, layout)
+
+    def _unknown(self, document, path, mapping: yaml.MappingNode, key: yaml.Node, layout: dict):
+        where = ".".join(path) or "the top level"
+        close = difflib.get_close_matches(key.value, list(layout), n=2, cutoff=0.75)
+        hint = f"; did you mean {close[0]}?" if close else f"; known keys here: {', '.join(layout)}"
+        fix = None
+        if len(close) == 1 and get(mapping, close[0]) is None:
+            fix = Fix(f"Rename {key.value} to {close[0]}", Applicability.UNSAFE,
+                      (Edit(document.path, node_span(key), close[0]),))
+        severity = Severity.ERROR if path == (MODEL_DEPLOYMENT, INFERENCE_CONDA_ENV) else Severity.WARNING
+        return self.diagnostic(document.path, node_span(key), f"unknown key {key.value} in {where}{hint}",
+                               severity=severity, fix=fix)
+
+
+def _empty_lines(layout: dict, indent: str) -> list[str]:
+    """YAML lines for the keys of `layout` with empty values, nested keys included."""
+    lines = []
+    for name, children in layout.items():
+        if children is None:
+            lines.append(f"{indent}{name}: ''")
+        else:
+            lines.append(f"{indent}{name}:")
+            lines.extend(_empty_lines(children, indent + "  "))
+    return lines
+
+
+class ProvenanceIncomplete(RuntimeRule):
+    """MODEL_PROVENANCE is missing or lacks some of its keys.
+
+    ## What it does
+    Checks that MODEL_PROVENANCE exists with the nine keys ADS writes (values may be empty).
+
+    ## Why it matters
+    The service does not need provenance, but ADS's runtime.yaml reader asserts the section and
+    its keys, so `ads` tools fail to load the artifact (for example `GenericModel.from_model_artifact`).
+
+    ## Example
+    A runtime.yaml with only MODEL_ARTIFACT_VERSION and MODEL_DEPLOYMENT.
+
+    ## Fix
+    Safe fix: add the missing keys with empty values.
+    """
+
+    code, name, severity = "RTY114", "provenance-incomplete", Severity.INFO
+    fix_kind = "S"
+    valid = [Case(artifact())]
+    invalid = [
+        Case(artifact({"runtime.yaml": RUNTIME_YAML.split(MODEL_PROVENANCE)[0]}), expect=[("runtime.yaml", None)]),
+        Case(artifact({"runtime.yaml": RUNTIME_YAML.replace("  USER_OCID: ''\n", "")}), expect=[(8, 1)]),
+    ]
+
+    def check_runtime(self, ctx, document, root):
+        pair = get(root, MODEL_PROVENANCE)
+        if pair is None:
+            lines = [f"{MODEL_PROVENANCE}:"] + _empty_lines(KNOWN_LAYOUT[MODEL_PROVENANCE], "  ")
+            fix = Fix("Add an empty MODEL_PROVENANCE section", Applicability.SAFE, (insert_after(document, root, lines),))
+            yield self.diagnostic(document.path, None,
+                                  "MODEL_PROVENANCE is missing; ADS's reader requires it (empty values are fine)", fix=fix)
+            return
+        key, section = pair
+        if not is_mapping(section):
+            yield self.diagnostic(document.path, node_span(section),
+                                  f"MODEL_PROVENANCE is {describe(section)}; it must be a mapping")
+            return
+        layout = KNOWN_LAYOUT[MODEL_PROVENANCE]
+        missing = [name for name in layout if get(section, name) is None]
+        if missing:
+            indent = indentation_of(section, key.start_mark.column + 2)
+            lines = _empty_lines({name: layout[name] for name in missing}, indent)
+            fix = Fix("Add the missing MODEL_PROVENANCE keys", Applicability.SAFE, (insert_after(document, section, lines),))
+            yield self.diagnostic(document.path, node_span(key),
+                                  f"MODEL_PROVENANCE lacks {', '.join(missing)}; ADS's reader requires every key "
+                                  f"(empty values are fine)", fix=fix)

@@ -1,0 +1,70 @@
+"""Build artifacts on disk (folder or zip) from {path: content} maps and lint them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from artifact_lint.config import ConfigLoader
+from artifact_lint.engine import LintRun, lint_paths
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def toml_value(value) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f'"{key}" = {toml_value(item)}' for key, item in value.items()) + "}"
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def write_config(folder: Path, config: dict) -> Path:
+    path = folder / "artifact-lint.toml"
+    path.write_text("".join(f"{key} = {toml_value(value)}\n" for key, value in config.items()), encoding="utf-8")
+    return path
+
+
+def write_files(root: Path, files: dict) -> None:
+    for name, content in files.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_bytes(content.encode("utf-8"))
+
+
+def make_artifact(tmp_path: Path, files: dict, container: str = "directory", config: dict | None = None) -> Path:
+    """Write `files` as an artifact under tmp_path (config, if any, goes beside it) and return its path."""
+    if config:
+        write_config(tmp_path, config)
+    if container == "zip":
+        path = tmp_path / "artifact.zip"
+        with zipfile.ZipFile(path, "w") as archive:
+            for name, content in files.items():
+                archive.writestr(name, content)
+        return path
+    folder = tmp_path / "artifact"
+    folder.mkdir()
+    write_files(folder, files)
+    return folder
+
+
+def lint(path: Path, **overrides) -> LintRun:
+    return lint_paths([str(path)], ConfigLoader(), overrides or None)
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, stdin: bytes | None = None):
+    """Run the real command in a subprocess, as a user or CI would."""
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("GITHUB_ACTIONS", None)
+    return subprocess.run(
+        [sys.executable, "-m", "artifact_lint", *args], cwd=cwd, env=full_env, input=stdin,
+        capture_output=True, timeout=120,
+    )

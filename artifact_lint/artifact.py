@@ -101,15 +101,16 @@ class Artifact:
         return f"{self.root}/{relative}" if self.root else relative
 
     def is_file(self, path: str) -> bool:
+        """An entry that is not a folder (a FIFO or device counts: reading it reports why it fails)."""
         entry = self.entries.get(path)
-        return entry is not None and entry.kind in ("file", "symlink")
+        return entry is not None and entry.kind != "dir"
 
     def locate(self, name: str) -> list[str]:
         """Container paths of files called `name` below the root, shallowest first."""
         prefix = f"{self.root}/" if self.root else ""
         found = []
         for path, entry in self.entries.items():
-            if entry.name != name or entry.kind not in ("file", "symlink") or not path.startswith(prefix):
+            if entry.name != name or entry.kind == "dir" or not path.startswith(prefix):
                 continue
             parts = PurePosixPath(path[len(prefix):]).parts
             if len(parts) - 1 > MAX_LOCATE_DEPTH or any(part in SKIPPED_DIRS for part in parts[:-1]):

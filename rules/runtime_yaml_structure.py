@@ -24,7 +24,7 @@ from artifact_lint.rules._runtime import (
     misplaced_env_keys,
 )
 from artifact_lint.rules._samples import PROVENANCE, RUNTIME_YAML, artifact, runtime_yaml
-from artifact_lint.yaml_nodes import get, is_mapping, is_scalar, key_name, walk_nodes, walk_scalars
+from artifact_lint.yaml_nodes import get, is_mapping, is_number, is_scalar, key_name, walk_nodes, walk_scalars
 
 
 class RuntimeYamlUnparseable(Rule):
@@ -131,8 +131,9 @@ class ArtifactVersion(RuntimeRule):
     """MODEL_ARTIFACT_VERSION is missing or not '3.0'.
 
     ## What it does
-    Checks the top-level `MODEL_ARTIFACT_VERSION` key. Its written value must be `3.0`, the only
-    version any writer emits. When it is written unquoted (a YAML number), RTY107 reports that.
+    Checks the top-level `MODEL_ARTIFACT_VERSION` key: it must be the string `'3.0'`, the only
+    version any writer emits. An unquoted `3.0` is a YAML float, which fails ADS introspection's
+    string comparison.
 
     ## Why it matters
     ADS introspection (`runtime_version`) fails on a missing or different version, and ADS's
@@ -143,13 +144,14 @@ class ArtifactVersion(RuntimeRule):
 
     ## Fix
     `MODEL_ARTIFACT_VERSION: '3.0'` and the layout of version 3 (MODEL_DEPLOYMENT,
-    MODEL_PROVENANCE).
+    MODEL_PROVENANCE). Safe fix when the value is the number 3.0: quote it.
     """
 
     code, name, severity = "RTY101", "artifact-version", Severity.ERROR
-    ads_test = "runtime_version"
-    valid = [Case(artifact()), Case(artifact({"runtime.yaml": runtime_yaml(version="3.0")}))]
+    ads_test, fix_kind = "runtime_version", "S"
+    valid = [Case(artifact()), Case(artifact({"runtime.yaml": runtime_yaml(version='"3.0"')}))]
     invalid = [
+        Case(artifact({"runtime.yaml": runtime_yaml(version="3.0")}), expect=[(1, 25)]),
         Case(artifact({"runtime.yaml": runtime_yaml(version="'2.0'")}), expect=[(1, 25)]),
         Case(artifact({"runtime.yaml": RUNTIME_YAML.replace("MODEL_ARTIFACT_VERSION: '3.0'\n", "")}),
              expect=[("runtime.yaml", None)]),
@@ -161,7 +163,13 @@ class ArtifactVersion(RuntimeRule):
             yield self.diagnostic(document.path, None, "MODEL_ARTIFACT_VERSION is missing; add MODEL_ARTIFACT_VERSION: '3.0'")
             return
         value = pair[1]
-        if not is_scalar(value) or value.value.strip() != "3.0":
+        if is_number(value) and value.value == "3.0":
+            fix = Fix("Quote the version", Applicability.SAFE, (Edit(document.path, node_span(value), "'3.0'"),))
+            yield self.diagnostic(
+                document.path, node_span(value),
+                f"{MODEL_ARTIFACT_VERSION} is the YAML number 3.0, not the string '3.0' that ADS introspection "
+                f"compares with; quote it: '3.0'", fix=fix)
+        elif not is_scalar(value) or value.value.strip() != "3.0":
             yield self.diagnostic(
                 document.path, node_span(value),
                 f"MODEL_ARTIFACT_VERSION is {describe(value)}; the only artifact version the service and ADS "

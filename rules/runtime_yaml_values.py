@@ -10,7 +10,6 @@ from artifact_lint.rules._runtime import (
     ENV_SLUG,
     ENV_TYPE,
     ENV_TYPES,
-    MODEL_ARTIFACT_VERSION,
     PYTHON_VERSION,
     VERSION_TEXT,
     EnvRule,
@@ -154,7 +153,7 @@ class PythonVersionInvalid(EnvRule):
                                   f"{PYTHON_VERSION} is {describe(found.value)}; write it as 3.N or 3.N.P, e.g. '3.11'")
 
 
-VERSION_KEYS = (MODEL_ARTIFACT_VERSION, PYTHON_VERSION, "TRAINING_PYTHON_VERSION")
+VERSION_KEYS = (PYTHON_VERSION, "TRAINING_PYTHON_VERSION")
 
 
 def _as_yaml_reads_it(node) -> str:
@@ -170,14 +169,14 @@ class VersionAsNumber(RuntimeRule):
     """A version is written as a YAML number instead of a string.
 
     ## What it does
-    Finds MODEL_ARTIFACT_VERSION, INFERENCE_PYTHON_VERSION and TRAINING_PYTHON_VERSION written
-    without quotes, which YAML reads as numbers.
+    Finds INFERENCE_PYTHON_VERSION and TRAINING_PYTHON_VERSION written without quotes, which
+    YAML reads as numbers. (An unquoted `MODEL_ARTIFACT_VERSION: 3.0`, which fails ADS
+    introspection's string comparison, is reported by RTY101 with the same fix.)
 
     ## Why it matters
     `3.10` is the float 3.1 to every YAML reader: the service and ADS see Python 3.1
-    (error). An unquoted `MODEL_ARTIFACT_VERSION: 3.0` fails ADS introspection's comparison
-    with the string '3.0' (error). A number that survives, like `3.12`, works but ADS's
-    reader expects strings (warning; Oracle's own samples write it so).
+    (error). A number that survives, like `3.12`, works but ADS's reader expects strings
+    (warning; Oracle's own samples write it so).
 
     ## Example
     `INFERENCE_PYTHON_VERSION: 3.10`
@@ -192,27 +191,16 @@ class VersionAsNumber(RuntimeRule):
     invalid = [
         Case(artifact({"runtime.yaml": runtime_yaml(python="3.10", path=SERVICE_PACK_PATH.replace("3.11", "3.10").replace("p311", "p310"),
                                                      slug="generalml_p310_cpu_x86_64_v1")}), expect=[(7, 31)]),
-        Case(artifact({"runtime.yaml": runtime_yaml(version="3.0")}), expect=[(1, 25)]),
         Case(artifact({"runtime.yaml": runtime_yaml(python="3.11")}), expect=[(7, 31)]),
     ]
 
     def check_runtime(self, ctx, document, root):
         for path, key, value in walk_pairs(root):
-            if path[-1] not in VERSION_KEYS or not is_number(value):
-                continue
-            written = value.value
-            if path[-1] == MODEL_ARTIFACT_VERSION and (len(path) != 1 or written != "3.0"):
-                continue  # not the top-level key, or a wrong value (RTY101)
-            if path[-1] != MODEL_ARTIFACT_VERSION and not VERSION_TEXT.match(written):
-                continue  # not a version even as text (RTY106)
-            read = _as_yaml_reads_it(value)
+            if path[-1] not in VERSION_KEYS or not is_number(value) or not VERSION_TEXT.match(value.value):
+                continue  # a version that is wrong even as text is RTY106's
+            written, read = value.value, _as_yaml_reads_it(value)
             fix = Fix("Quote the version", Applicability.SAFE, (replace_value(document, value, f"'{written}'"),))
-            if path[-1] == MODEL_ARTIFACT_VERSION:
-                yield self.diagnostic(
-                    document.path, node_span(value),
-                    f"{MODEL_ARTIFACT_VERSION} is the YAML number {read}, not the string '3.0' that ADS "
-                    f"introspection compares with; quote it: '3.0'", fix=fix, ads_test="runtime_version")
-            elif read != written:
+            if read != written:
                 yield self.diagnostic(
                     document.path, node_span(value),
                     f"{path[-1]} is the YAML number {read} (written {written}); quote it: '{written}'", fix=fix,

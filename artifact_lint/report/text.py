@@ -57,9 +57,10 @@ def _plural(count: int, word: str) -> str:
 
 
 def write_text(run: LintRun, stream: TextIO, *, color: bool | None = None) -> None:
+    plain = color is False or bool(os.environ.get("NO_COLOR"))
     console = Console(
         file=stream, highlight=False, soft_wrap=True, emoji=False,
-        no_color=(color is False) or None, force_terminal=True if color else None,
+        force_terminal=True if color else None, **({"color_system": None} if plain else {}),
     )
     for result in run.results:
         header = Text(result.artifact, style="bold")

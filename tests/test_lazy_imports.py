@@ -1,0 +1,26 @@
+"""A clean lint stays light: libcst, pandas and oci are imported only when a fix or generator needs them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.helpers import REPO
+
+PROBE = """
+import sys
+from artifact_lint.cli import cli
+try:
+    cli.main(["lint", sys.argv[1], "--format", sys.argv[2]], standalone_mode=False)
+except SystemExit:
+    pass
+heavy = sorted(name for name in ("libcst", "pandas", "oci", "numpy") if name in sys.modules)
+print("HEAVY:" + ",".join(heavy), file=sys.stderr)
+"""
+
+
+def test_clean_lint_does_not_import_heavy_modules():
+    for fmt in ("text", "json"):
+        result = subprocess.run([sys.executable, "-c", PROBE, str(REPO / "examples" / "clean"), fmt],
+                                capture_output=True, text=True, timeout=60)
+        assert "HEAVY:\n" in result.stderr, result.stderr

@@ -1,0 +1,52 @@
+"""Static mode never imports, executes or unpickles anything from an artifact."""
+
+from __future__ import annotations
+
+import pickle
+
+from tests.helpers import make_artifact, run_cli
+
+
+class WritesSentinel:
+    """Unpickling this runs open(path, 'w') through __reduce__."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_nothing_from_the_artifact_runs(tmp_path):
+    sentinel = tmp_path / "sentinel"
+    score = (
+        "import pathlib\n"
+        f"pathlib.Path({str(sentinel)!r}).write_text('score.py was imported')\n"
+        "def load_model():\n"
+        f"    pathlib.Path({str(sentinel)!r}).write_text('load_model ran')\n"
+        "    return 1\n"
+        "def predict(data, model=load_model()):\n"
+        "    return data\n"
+    )
+    runtime = (
+        "MODEL_ARTIFACT_VERSION: !!python/object/apply:os.system ['touch " + str(sentinel) + "']\n"
+        "MODEL_DEPLOYMENT: !!python/object/apply:builtins.open ['" + str(sentinel) + "', 'w']\n"
+    )
+    files = {
+        "score.py": score,
+        "runtime.yaml": runtime,
+        "model.pkl": pickle.dumps(WritesSentinel(str(sentinel))),
+        "helpers.py": f"open({str(sentinel)!r}, 'w')\n",
+        "sitecustomize.py": f"open({str(sentinel)!r}, 'w')\n",
+        "evil.pth": f"import os; open({str(sentinel)!r}, 'w')\n",
+    }
+    path = make_artifact(tmp_path, files)
+    for fmt in ("text", "json"):
+        result = run_cli("lint", "--format", fmt, str(path), cwd=path)
+        assert result.returncode == 1, result.stderr
+    zipped = make_artifact(tmp_path, files, container="zip")
+    assert run_cli("lint", str(zipped)).returncode == 1
+    assert not sentinel.exists()
+    # The unpickling really would have written it: the test can fail.
+    pickle.loads(files["model.pkl"]).close()
+    assert sentinel.exists()

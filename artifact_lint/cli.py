@@ -103,12 +103,17 @@ def _warn_config(loader: ConfigLoader) -> None:
 
 
 @cli.command("rules")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
 def list_rules(fmt):
     """List every rule: code, name, severity, and whether it can be fixed."""
     from artifact_lint.registry import FIX_KINDS, all_rules
 
     rules = all_rules().values()
+    if fmt == "markdown":
+        from artifact_lint.rule_docs import rules_markdown
+
+        click.echo(rules_markdown(), nl=False)
+        return
     if fmt == "json":
         click.echo(json.dumps([
             {"code": r.code, "name": r.name, "severity": r.severity.label, "fix": FIX_KINDS[r.fix_kind],

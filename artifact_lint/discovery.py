@@ -75,11 +75,23 @@ def discover(paths: list[str]) -> Discovery:
                 )
             for folder in found:
                 add(DirectoryArtifact, os.path.join(given, os.path.relpath(folder, path)), folder)
-        elif path.name in MARKER_FILES:
-            parent = path.parent
-            add(DirectoryArtifact, str(parent) if str(parent) else ".", parent)
-        elif path.suffix.lower() == ".zip" or path.is_file():
+        elif path.suffix.lower() == ".zip":
             add(ZipArtifact, given, path)
         else:
-            result.errors.append((given, f"{given} is neither a folder nor a zip file"))
+            owner = owning_artifact(path)
+            if owner is None:
+                result.errors.append((given, f"{given} is not in an artifact: no folder above it holds "
+                                             f"{SCORE_PY} or {RUNTIME_YAML}, and it is not a .zip"))
+            else:
+                add(DirectoryArtifact, os.path.normpath(owner), owner)
     return result
+
+
+def owning_artifact(path: Path) -> Path | None:
+    """The nearest folder above a file that is an artifact (so pre-commit can pass any changed file)."""
+    for folder in path.parents:
+        if is_artifact_dir(folder):
+            return folder
+        if (folder / ".git").exists():
+            return None
+    return None

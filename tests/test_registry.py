@@ -89,3 +89,10 @@ def test_rule_agrees_with_the_catalog(code):
 def test_case_is_hashable_data():
     case = Case({"score.py": ""}, expect=[("score.py", None)])
     assert case.runtime == "conda" and case.container == "directory"
+
+
+def test_docs_rules_md_is_current():
+    from artifact_lint.rule_docs import rules_markdown
+
+    committed = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert committed == rules_markdown(), "regenerate: artifact-lint rules --format markdown > docs/rules.md"

@@ -87,8 +87,11 @@ def summary_line(run: LintRun) -> Text:
     diagnostics = run.diagnostics
     counts = {severity: sum(1 for d in diagnostics if d.severity == severity) for severity in Severity}
     artifacts = _plural(len(run.results), "artifact")
+    failures = len(run.all_tool_errors())
+    if not diagnostics and failures:
+        return Text(f"No findings in {artifacts}, but {_plural(failures, 'input')} could not be linted.", style="bold red")
     if not diagnostics:
-        text = Text(f"All checks passed ({artifacts} linted).", style="green" if not run.all_tool_errors() else "")
+        text = Text(f"All checks passed ({artifacts} linted).", style="green")
     else:
         text = Text(
             f"Found {_plural(counts[Severity.ERROR], 'error')}, {_plural(counts[Severity.WARNING], 'warning')} "
@@ -98,6 +101,6 @@ def summary_line(run: LintRun) -> Text:
         fixable = sum(1 for d in diagnostics if d.fix is not None)
         if fixable:
             text += Text(f" {fixable} with a fix (shown in the JSON report).")
-    if run.all_tool_errors():
-        text += Text(f" {_plural(len(run.all_tool_errors()), 'input')} could not be linted.", style="bold red")
+    if failures:
+        text += Text(f" {_plural(failures, 'input')} could not be linted.", style="bold red")
     return text

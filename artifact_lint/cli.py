@@ -122,7 +122,8 @@ def list_rules(fmt):
         return
     width = max(len(rule.name) for rule in rules)
     for rule in rules:
-        click.echo(f"{rule.code}  {rule.name:<{width}}  {rule.severity.label:<7}  {FIX_KINDS[rule.fix_kind]:<11}  {rule.summary()}")
+        fix = FIX_KINDS[rule.fix_kind]
+        click.echo(f"{rule.code}  {rule.name:<{width}}  {rule.severity.label:<7}  {fix:<11}  {rule.summary()}")
 
 
 @cli.command("rule")

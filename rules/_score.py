@@ -120,7 +120,7 @@ def required_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef, skip_f
     required = [arg for index, arg in enumerate(positional) if index < first_default]
     if skip_first and positional:
         required = [arg for arg in required if arg is not positional[0]]
-    required += [arg for arg, default in zip(arguments.kwonlyargs, arguments.kw_defaults) if default is None]
+    required += [arg for arg, default in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True) if default is None]
     return required
 
 
@@ -137,7 +137,8 @@ def own_nodes(function: ast.AST) -> Iterator[ast.AST]:
 
 def body_without_docstring(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
     body = function.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+    first = body[0] if body else None
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
         return body[1:]
     return body
 

@@ -204,10 +204,10 @@ class CondaEnvLayout(RuntimeRule):
     valid = [Case(artifact())]
     invalid = [
         Case(artifact({"runtime.yaml": "MODEL_ARTIFACT_VERSION: '3.0'\n" + PROVENANCE}), expect=[("runtime.yaml", None)]),
-        Case(artifact({"runtime.yaml": RUNTIME_YAML.replace("  INFERENCE_CONDA_ENV:\n", "").replace("    INFERENCE_", "  INFERENCE_")}),
-             expect=[(3, 3), (4, 3), (5, 3), (6, 3)]),
-        Case(artifact({"runtime.yaml": "MODEL_ARTIFACT_VERSION: '3.0'\nMODEL_DEPLOYMENT:\n  INFERENCE_CONDA_ENV: generalml_p311_cpu_x86_64_v1\n" + PROVENANCE}),
-             expect=[(3, 24)]),
+        Case(artifact({"runtime.yaml": RUNTIME_YAML.replace("  INFERENCE_CONDA_ENV:\n", "").replace(
+            "    INFERENCE_", "  INFERENCE_")}), expect=[(3, 3), (4, 3), (5, 3), (6, 3)]),
+        Case(artifact({"runtime.yaml": "MODEL_ARTIFACT_VERSION: '3.0'\nMODEL_DEPLOYMENT:\n"
+                                       "  INFERENCE_CONDA_ENV: generalml_p311_cpu_x86_64_v1\n" + PROVENANCE}), expect=[(3, 24)]),
     ]
 
     def check_runtime(self, ctx, document, root):

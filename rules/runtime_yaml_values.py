@@ -26,9 +26,10 @@ from artifact_lint.rules._runtime import (
     replace_value,
 )
 from artifact_lint.rules._samples import RUNTIME_YAML, SERVICE_PACK_PATH, artifact, runtime_yaml
-from artifact_lint.yaml_nodes import FLOAT, get, is_blank, is_number, is_scalar, walk_pairs
+from artifact_lint.yaml_nodes import FLOAT, is_blank, is_number, walk_pairs
 
 PUBLISHED_PATH = "oci://my-bucket@mynamespace/conda_environments/cpu/churn/1.0/churn_v1_0"
+PUBLISHED = artifact({"runtime.yaml": runtime_yaml(path=PUBLISHED_PATH, slug="''", env_type="published")})
 
 
 def _without(key: str) -> str:
@@ -189,13 +190,14 @@ class VersionAsNumber(RuntimeRule):
     fix_kind = "S"
     valid = [Case(artifact())]
     invalid = [
-        Case(artifact({"runtime.yaml": runtime_yaml(python="3.10", path=SERVICE_PACK_PATH.replace("3.11", "3.10").replace("p311", "p310"),
-                                                     slug="generalml_p310_cpu_x86_64_v1")}), expect=[(7, 31)]),
+        Case(artifact({"runtime.yaml": runtime_yaml(
+            python="3.10", path=SERVICE_PACK_PATH.replace("3.11", "3.10").replace("p311", "p310"),
+            slug="generalml_p310_cpu_x86_64_v1")}), expect=[(7, 31)]),
         Case(artifact({"runtime.yaml": runtime_yaml(python="3.11")}), expect=[(7, 31)]),
     ]
 
     def check_runtime(self, ctx, document, root):
-        for path, key, value in walk_pairs(root):
+        for path, _, value in walk_pairs(root):
             if path[-1] not in VERSION_KEYS or not is_number(value) or not VERSION_TEXT.match(value.value):
                 continue  # a version that is wrong even as text is RTY106's
             written, read = value.value, _as_yaml_reads_it(value)
@@ -295,6 +297,8 @@ class EnvType(EnvRule):
             yield self.diagnostic(document.path, anchor_span(root),
                                   f"{ENV_TYPE} is absent; newer OCI docs require it (data_science or published)",
                                   severity=Severity.INFO, fix=fix)
+        elif is_blank(found.value) and pack is None:
+            return  # the whole pack is unset; RTY103 reports the path, the root of it
         elif found.text is None or found.text.strip() not in ENV_TYPES:
             fix = None
             if pack:
@@ -327,7 +331,7 @@ class EnvTypeMismatch(EnvRule):
     code, name, severity = "RTY110", "env-type-mismatch", Severity.WARNING
     fix_kind = "S"
     default_path = "runtime.yaml"
-    valid = [Case(artifact()), Case(artifact({"runtime.yaml": runtime_yaml(path=PUBLISHED_PATH, slug="''", env_type="published")}))]
+    valid = [Case(artifact()), Case(PUBLISHED)]
     invalid = [
         Case(artifact({"runtime.yaml": runtime_yaml(env_type="published")}), expect=[(6, 25)]),
         Case(artifact({"runtime.yaml": runtime_yaml(path=PUBLISHED_PATH, slug="''")}), expect=[(6, 25)]),
@@ -340,7 +344,8 @@ class EnvTypeMismatch(EnvRule):
             return
         declared = found.text.strip()
         if declared in ENV_TYPES and declared != pack.env_type:
-            kind = "a service pack" if pack.is_service_pack else "not a service pack (service packs live in service-conda-packs/service_pack/)"
+            kind = "a service pack" if pack.is_service_pack else \
+                "not a service pack (service packs live in service-conda-packs/service_pack/)"
             fix = Fix(f"Set {ENV_TYPE} to {pack.env_type}", Applicability.SAFE,
                       (replace_value(document, found.value, pack.env_type),))
             yield self.diagnostic(document.path, node_span(found.value),
@@ -368,7 +373,7 @@ class SlugMismatch(EnvRule):
     code, name, severity = "RTY111", "slug-mismatch", Severity.WARNING
     fix_kind = "S"
     default_path = "runtime.yaml"
-    valid = [Case(artifact()), Case(artifact({"runtime.yaml": runtime_yaml(path=PUBLISHED_PATH, slug="''", env_type="published")}))]
+    valid = [Case(artifact()), Case(PUBLISHED)]
     invalid = [
         Case(artifact({"runtime.yaml": runtime_yaml(slug="generalml_p311_cpu_x86_64_v2")}), expect=[(5, 25)]),
         Case(artifact({"runtime.yaml": _without(ENV_SLUG)}), expect=[(3, 3)]),

@@ -397,7 +397,7 @@ class DuplicateEntryPoint(ScoreRule):
     def check_score(self, ctx, document, tree):
         for name in ENTRY_POINTS:
             bindings = [binding for binding in self.bindings(ctx, tree)[name] if not binding.conditional]
-            for earlier, later in zip(bindings, bindings[1:]):
+            for earlier, later in zip(bindings, bindings[1:], strict=False):
                 node = later.node
                 span = document.name_span(node, name, "def") if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
                     else document.span(node)

@@ -31,7 +31,8 @@ def test_binary_score_py(tmp_path):
 
 
 def test_latin1_score_py_with_a_coding_cookie_is_fine(tmp_path):
-    text = "# -*- coding: latin-1 -*-\n".encode() + artifact()["score.py"].replace('"model.joblib"', '"modèl.joblib"').encode("latin-1")
+    source = artifact()["score.py"].replace('"model.joblib"', '"modèl.joblib"')
+    text = b"# -*- coding: latin-1 -*-\n" + source.encode("latin-1")
     assert findings(tmp_path, artifact({"score.py": text})) == []
 
 

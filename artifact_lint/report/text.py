@@ -79,7 +79,8 @@ def write_text(run: LintRun, stream: TextIO, *, color: bool | None = None) -> No
                 console.print(row)
         console.print()
     for artifact, message in run.all_tool_errors():
-        console.print(Text("error: ", style="bold red") + Text(message if message.startswith(artifact) else f"{artifact}: {message}"))
+        where = message if message.startswith(artifact) else f"{artifact}: {message}"
+        console.print(Text("error: ", style="bold red") + Text(where))
     console.print(summary_line(run))
 
 

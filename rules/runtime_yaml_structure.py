@@ -24,7 +24,7 @@ from artifact_lint.rules._runtime import (
     misplaced_env_keys,
 )
 from artifact_lint.rules._samples import PROVENANCE, RUNTIME_YAML, artifact, runtime_yaml
-from artifact_lint.yaml_nodes import get, is_mapping, is_number, is_scalar, key_name, walk_nodes, walk_scalars
+from artifact_lint.yaml_nodes import NULL, get, is_mapping, is_number, is_scalar, key_name, walk_nodes, walk_scalars
 
 
 class RuntimeYamlUnparseable(Rule):
@@ -213,12 +213,14 @@ class CondaEnvLayout(RuntimeRule):
     def check_runtime(self, ctx, document, root):
         misplaced = list(misplaced_env_keys(root))
         for path, key, _ in misplaced:
-            where = ".".join(path)
+            found_by_introspection = path[0] == MODEL_DEPLOYMENT
+            note = ("ADS introspection finds it anyway, the deployment does not" if found_by_introspection
+                    else "ADS introspection does not find it either")
             yield self.diagnostic(
                 document.path, node_span(key),
-                f"{key.value} is at {where}; the service and ADS's reader only look at "
-                f"{MODEL_DEPLOYMENT}.{INFERENCE_CONDA_ENV}.{key.value} (ADS introspection finds it anyway, "
-                f"the deployment does not)",
+                f"{key.value} is at {'.'.join(path)}; the service and ADS's reader only look at "
+                f"{MODEL_DEPLOYMENT}.{INFERENCE_CONDA_ENV}.{key.value} ({note})",
+                ads_test=None if found_by_introspection else INTROSPECTION_KEY.get(key.value),
             )
         deployment = get(root, MODEL_DEPLOYMENT)
         if deployment is None:
@@ -286,6 +288,14 @@ class PlaceholderValue(RuntimeRule):
                                       f"placeholder {node.value!r} left in runtime.yaml; replace it with the real value")
 
 
+# Provenance keys ADS's reader requires to be strings, not null.
+NON_NULLABLE = ("PROJECT_OCID", "TRAINING_COMPARTMENT_OCID")
+# The introspection check that fails when it cannot find the key under MODEL_DEPLOYMENT.
+INTROSPECTION_KEY = {"INFERENCE_ENV_PATH": "runtime_env_path", "INFERENCE_PYTHON_VERSION": "runtime_env_python"}
+# Sections ADS's reader validates strictly (unknown keys raise); elsewhere they are dropped with a log line.
+STRICT_SECTIONS = (INFERENCE_CONDA_ENV, MODEL_PROVENANCE, "TRAINING_CONDA_ENV")
+
+
 def _layout_at(path: tuple) -> dict | None:
     layout = KNOWN_LAYOUT
     for part in path:
@@ -305,8 +315,9 @@ class UnknownKey(RuntimeRule):
 
     ## Why it matters
     ADS's reader rejects unknown keys inside INFERENCE_CONDA_ENV, MODEL_PROVENANCE and
-    TRAINING_CONDA_ENV. A misspelled key also means the real key is missing: a misspelled
-    `INFERENCE_PYTHON_VERSON` leaves the service without a Python version (error).
+    TRAINING_CONDA_ENV, and ignores them elsewhere. A misspelled key also means the real key is
+    missing: a misspelled `INFERENCE_PYTHON_VERSON` leaves the service without a Python version
+    (error inside INFERENCE_CONDA_ENV).
 
     ## Example
     `INFERENCE_ENV_SLUGS: generalml_p311_cpu_x86_64_v1`
@@ -348,8 +359,13 @@ class UnknownKey(RuntimeRule):
         if len(close) == 1 and get(mapping, close[0]) is None:
             fix = Fix(f"Rename {key.value} to {close[0]}", Applicability.UNSAFE,
                       (Edit(document.path, node_span(key), close[0]),))
-        severity = Severity.ERROR if path == (MODEL_DEPLOYMENT, INFERENCE_CONDA_ENV) else Severity.WARNING
-        return self.diagnostic(document.path, node_span(key), f"unknown key {key.value} in {where}{hint}",
+        if path == (MODEL_DEPLOYMENT, INFERENCE_CONDA_ENV):
+            severity, effect = Severity.ERROR, "the service and ADS's reader reject it"
+        elif path and path[-1] in STRICT_SECTIONS:
+            severity, effect = Severity.WARNING, "ADS's reader rejects it"
+        else:
+            severity, effect = Severity.WARNING, "ADS's reader ignores it"
+        return self.diagnostic(document.path, node_span(key), f"unknown key {key.value} in {where} ({effect}){hint}",
                                severity=severity, fix=fix)
 
 
@@ -369,7 +385,9 @@ class ProvenanceIncomplete(RuntimeRule):
     """MODEL_PROVENANCE is missing or lacks some of its keys.
 
     ## What it does
-    Checks that MODEL_PROVENANCE exists with the nine keys ADS writes (values may be empty).
+    Checks that MODEL_PROVENANCE exists with the nine keys ADS writes (values may be empty),
+    that TRAINING_CODE and TRAINING_CONDA_ENV hold their keys, and that PROJECT_OCID and
+    TRAINING_COMPARTMENT_OCID are strings rather than null.
 
     ## Why it matters
     The service does not need provenance, but ADS's runtime.yaml reader asserts the section and
@@ -379,7 +397,7 @@ class ProvenanceIncomplete(RuntimeRule):
     A runtime.yaml with only MODEL_ARTIFACT_VERSION and MODEL_DEPLOYMENT.
 
     ## Fix
-    Safe fix: add the missing keys with empty values.
+    Safe fix: add the missing keys with empty values ('' for a null OCID).
     """
 
     code, name, severity = "RTY114", "provenance-incomplete", Severity.INFO
@@ -388,6 +406,8 @@ class ProvenanceIncomplete(RuntimeRule):
     invalid = [
         Case(artifact({"runtime.yaml": RUNTIME_YAML.split(MODEL_PROVENANCE)[0]}), expect=[("runtime.yaml", None)]),
         Case(artifact({"runtime.yaml": RUNTIME_YAML.replace("  USER_OCID: ''\n", "")}), expect=[(8, 1)]),
+        Case(artifact({"runtime.yaml": RUNTIME_YAML.replace("    TRAINING_ENV_SLUG: ''\n", "")}), expect=[(14, 3)]),
+        Case(artifact({"runtime.yaml": RUNTIME_YAML.replace("  PROJECT_OCID: ''", "  PROJECT_OCID:")}), expect=[(9, 3)]),
     ]
 
     def check_runtime(self, ctx, document, root):
@@ -403,12 +423,30 @@ class ProvenanceIncomplete(RuntimeRule):
             yield self.diagnostic(document.path, node_span(section),
                                   f"MODEL_PROVENANCE is {describe(section)}; it must be a mapping")
             return
-        layout = KNOWN_LAYOUT[MODEL_PROVENANCE]
+        yield from self._missing_keys(document, (MODEL_PROVENANCE,), key, section)
+        for name in ("TRAINING_CODE", "TRAINING_CONDA_ENV"):
+            nested = get(section, name)
+            if nested is not None and is_mapping(nested[1]):
+                yield from self._missing_keys(document, (MODEL_PROVENANCE, name), nested[0], nested[1])
+        for name in NON_NULLABLE:
+            value = get(section, name)
+            if value is not None and is_scalar(value[1]) and value[1].tag == NULL:
+                written = value[1].end_mark.index > value[1].start_mark.index  # `null` or `~`, not nothing
+                edit = Edit(document.path, node_span(value[1]), "''" if written else " ''")
+                fix = Fix(f"Set {name} to ''", Applicability.SAFE, (edit,))
+                yield self.diagnostic(document.path, node_span(value[0]),
+                                      f"{name} is null; ADS's reader requires a string here ('' is fine)", fix=fix)
+
+    def _missing_keys(self, document, path: tuple, key, section):
+        layout = _layout_at(path)
         missing = [name for name in layout if get(section, name) is None]
-        if missing:
-            indent = indentation_of(section, key.start_mark.column + 2)
-            lines = _empty_lines({name: layout[name] for name in missing}, indent)
-            fix = Fix("Add the missing MODEL_PROVENANCE keys", Applicability.SAFE, (insert_after(document, section, lines),))
-            yield self.diagnostic(document.path, node_span(key),
-                                  f"MODEL_PROVENANCE lacks {', '.join(missing)}; ADS's reader requires every key "
-                                  f"(empty values are fine)", fix=fix)
+        if not missing:
+            return
+        indent = indentation_of(section, key.start_mark.column + 2)
+        lines = _empty_lines({name: layout[name] for name in missing}, indent)
+        where = ".".join(path)
+        fix = Fix(f"Add the missing {where} keys", Applicability.SAFE, (insert_after(document, section, lines),))
+        yield self.diagnostic(document.path, node_span(key),
+                              f"{where} lacks {', '.join(missing)}; ADS's reader requires every key "
+                              f"(empty values are fine)", fix=fix)
+

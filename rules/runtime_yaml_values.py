@@ -83,7 +83,8 @@ class EnvPathFormat(EnvRule):
 
     ## Why it matters
     The service downloads the pack from Object Storage with this path; a local path, an
-    `https://` URL or a slug alone cannot be downloaded and the deployment fails.
+    `https://` URL or a slug alone cannot be downloaded and the deployment fails. ADS
+    introspection only checks that the value is not empty, so it does not catch this.
 
     ## Example
     `INFERENCE_ENV_PATH: generalml_p311_cpu_x86_64_v1` (a slug, not a path)
@@ -93,7 +94,6 @@ class EnvPathFormat(EnvRule):
     """
 
     code, name, severity = "RTY104", "env-path-format", Severity.ERROR
-    ads_test = "runtime_env_path"
     default_path = "runtime.yaml"
     valid = [Case(artifact()), Case(artifact({"runtime.yaml": runtime_yaml(
         path="oci://my-bucket@mynamespace/conda envs/my pack_v1", slug="''", env_type="published")}))]

@@ -130,7 +130,8 @@ class PredictFirstParameter(ScoreRule):
 
     ## Why it matters
     The server calls `predict(data)` and ADS introspection (`score_predict_data`) requires the
-    name `data`. `def predict(*args)` works on the server but crashes ADS introspection; a
+    name `data`. `def predict(*args)` and a positional-only `data` (`def predict(data, /)`) work on
+    the server but fail ADS introspection, so ADS's `save()` refuses the model (warning); a
     predict with no positional parameter fails every request.
 
     ## Example
@@ -142,9 +143,10 @@ class PredictFirstParameter(ScoreRule):
 
     code, name, severity = "SCR103", "predict-first-parameter", Severity.ERROR
     fix_kind, ads_test = "U", "score_predict_data"
-    valid = [Case(artifact()), Case(score(LOAD + "def predict(data=None, /, **kwargs):\n    return data\n"))]
+    valid = [Case(artifact()), Case(score(LOAD + "def predict(data, **kwargs):\n    return data\n"))]
     invalid = [
         Case(score(LOAD + "def predict(payload, model=load_model()):\n    return payload\n"), expect=[(8, 13)]),
+        Case(score(LOAD + "def predict(data, /, model=load_model()):\n    return data\n"), expect=[(8, 13)]),
         Case(score(LOAD + "def predict(*args, **kwargs):\n    return args[0]\n"), expect=[(8, 5)]),
         Case(score(LOAD + "def predict():\n    return 1\n"), expect=[(8, 5)]),
     ]
@@ -160,10 +162,16 @@ class PredictFirstParameter(ScoreRule):
             if first.arg != "data":
                 yield self.diagnostic(document.path, document.span(first),
                                       f"predict's first parameter is {first.arg!r}; the server and ADS expect 'data'")
+            elif arguments.posonlyargs:
+                yield self.diagnostic(document.path, document.span(first),
+                                      "predict's data is positional-only; it works on the server, but ADS introspection "
+                                      "reads only regular parameters, fails, and ADS's save() refuses the model: drop the /",
+                                      severity=Severity.WARNING)
         elif arguments.vararg is not None:
             yield self.diagnostic(document.path, document.name_span(function, "predict", "def"),
                                   "predict takes *args; it works on the server but ADS introspection crashes on it "
-                                  "(IndexError): declare predict(data, ...)")
+                                  "(IndexError) and ADS's save() refuses the model: declare predict(data, ...)",
+                                  severity=Severity.WARNING)
         else:
             yield self.diagnostic(document.path, document.name_span(function, "predict", "def"),
                                   "predict takes no positional parameter; the server calls predict(data)")
@@ -178,7 +186,8 @@ class PredictRequiredArgument(ScoreRule):
     ## Why it matters
     The server passes only `data`, so a required second parameter fails every request with a
     TypeError; ADS introspection (`score_predict_arg`) fails too. Keyword-only parameters
-    without defaults, which introspection misses, fail the same way.
+    without defaults, which introspection misses, fail the same way. A default on `data` itself
+    works on the server but fails introspection's count of defaults (warning).
 
     ## Example
     `def predict(data, model):`
@@ -191,6 +200,7 @@ class PredictRequiredArgument(ScoreRule):
     ads_test = "score_predict_arg"
     valid = [Case(artifact()), Case(score(LOAD + "def predict(data, *args, scale=1, **kwargs):\n    return data\n"))]
     invalid = [
+        Case(score(LOAD + "def predict(data=None, model=load_model()):\n    return data\n"), expect=[(8, 13)]),
         Case(score(LOAD + "def predict(data, model):\n    return model.predict(data)\n"), expect=[(8, 19)]),
         Case(score(LOAD + "def predict(data, *, model):\n    return model.predict(data)\n"), expect=[(8, 22)]),
     ]
@@ -199,6 +209,12 @@ class PredictRequiredArgument(ScoreRule):
         function = entry_function(self.bindings(ctx, tree)["predict"])
         if function is None:
             return
+        regular = function.args.args
+        if regular and regular[0].arg == "data" and len(function.args.defaults) == len(regular):
+            yield self.diagnostic(document.path, document.span(regular[0]),
+                                  "predict's data has a default; the server does not mind, but ADS introspection "
+                                  "requires every parameter except data to have one and data none, so ADS's save() "
+                                  "refuses the model: remove data's default", severity=Severity.WARNING)
         for arg in required_parameters(function, skip_first=True):
             yield self.diagnostic(document.path, document.span(arg),
                                   f"predict's parameter {arg.arg!r} has no default; the server passes only data, "

@@ -9,5 +9,7 @@ RULE_MODULES = (
     "runtime_yaml_structure",
     "runtime_yaml_values",
     "score_contract",
+    "score_names",
+    "score_syntax_version",
     "tool",
 )

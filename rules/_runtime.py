@@ -210,3 +210,16 @@ class EnvRule(RuntimeRule):
 
     def check_env(self, ctx, document: YamlDocument, root: yaml.MappingNode):
         raise NotImplementedError
+
+
+def declared_python_minor(ctx) -> int | None:
+    """The 3.x minor version runtime.yaml declares for inference (None when unknown)."""
+
+    def compute():
+        document = ctx.documents.runtime
+        if document is None or not is_mapping(document.root):
+            return None
+        found = find_env_key(document.root, PYTHON_VERSION)
+        return python_minor(found.text) if found else None
+
+    return ctx.cached("runtime.python_minor", compute)

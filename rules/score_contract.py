@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import sys
 
 from artifact_lint.diagnostics import Severity
 from artifact_lint.registry import Case, Rule
+from artifact_lint.rules._runtime import declared_python_minor
 from artifact_lint.rules._samples import SCORE_PY, artifact
 from artifact_lint.rules._score import (
     ADS_TEST_FOR,
@@ -18,6 +20,7 @@ from artifact_lint.rules._score import (
     required_parameters,
 )
 
+RUNNING_MINOR = sys.version_info.minor
 LOAD = "import joblib\n\n\ndef load_model():\n    return joblib.load('model.joblib')\n\n\n"
 PREDICT = "def predict(data, model=load_model()):\n    return model.predict(data).tolist()\n"
 
@@ -41,7 +44,9 @@ class ScoreSyntax(Rule):
     `def predict(data)` (the colon is missing)
 
     ## Fix
-    Correct the code at the position given.
+    Correct the code at the position given. When runtime.yaml declares a Python newer than the
+    one running artifact-lint, a parse failure may be newer syntax: it is reported as info, and
+    running artifact-lint on that Python checks it properly.
     """
 
     code, name, severity = "SCR001", "score-syntax", Severity.ERROR
@@ -56,9 +61,18 @@ class ScoreSyntax(Rule):
 
     def check(self, ctx):
         document = ctx.documents.score
-        if document is not None and document.problem is not None:
-            yield self.diagnostic(document.path, document.problem.span,
-                                  f"score.py cannot be compiled: {document.problem.message}")
+        if document is None or document.problem is None:
+            return
+        minor = declared_python_minor(ctx)
+        if document.problem.kind == "parse" and minor is not None and minor > RUNNING_MINOR:
+            yield self.diagnostic(
+                document.path, document.problem.span,
+                f"score.py does not parse on Python 3.{RUNNING_MINOR}, which runs artifact-lint: "
+                f"{document.problem.message}; runtime.yaml declares 3.{minor}, so this may be newer syntax: "
+                f"run artifact-lint on Python 3.{minor} to check it", severity=Severity.INFO)
+            return
+        yield self.diagnostic(document.path, document.problem.span,
+                              f"score.py cannot be compiled: {document.problem.message}")
 
 
 class _EntryPointMissing(ScoreRule):

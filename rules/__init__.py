@@ -11,5 +11,6 @@ RULE_MODULES = (
     "score_contract",
     "score_names",
     "score_syntax_version",
+    "score_paths",
     "tool",
 )

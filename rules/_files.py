@@ -1,0 +1,71 @@
+"""Calls in score.py that read or write files, and the path argument of each."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from artifact_lint.rules._flow import CallSite
+from artifact_lint.rules._fold import Folded, fold
+from artifact_lint.rules._imports import call_name
+
+# qualified call name (".name" = a method on any object) -> the path argument: position, keyword, or "self"
+READS = {
+    "open": (0, "file"), "io.open": (0, "file"), "builtins.open": (0, "file"), "joblib.load": (0, "filename"),
+    "torch.load": (0, "f"), "torch.jit.load": (0, "f"), "numpy.load": (0, "file"), "pandas.read_csv": (0, None),
+    "pandas.read_parquet": (0, "path"), "pandas.read_pickle": (0, None), "pandas.read_excel": (0, None),
+    "pandas.read_feather": (0, "path"), "onnxruntime.InferenceSession": (0, "path_or_bytes"),
+    "tensorflow.keras.models.load_model": (0, "filepath"), "keras.models.load_model": (0, "filepath"),
+    "keras.saving.load_model": (0, "filepath"), "tensorflow.saved_model.load": (0, "export_dir"),
+    "lightgbm.Booster": (None, "model_file"), "xgboost.Booster": (None, "model_file"), "os.listdir": (0, "path"),
+    "pyspark.ml.PipelineModel.load": (0, None), "catboost.CatBoost.load_model": (0, "fname"),
+    ".load_model": (0, "fname"), ".read_text": ("self", None), ".read_bytes": ("self", None),
+}
+WRITES = {
+    "joblib.dump": (1, "filename"), "torch.save": (1, "f"), "numpy.save": (0, "file"), "numpy.savez": (0, "file"),
+    "os.makedirs": (0, "name"), "os.mkdir": (0, "path"), "shutil.copy": (1, "dst"), "shutil.copyfile": (1, "dst"),
+    "shutil.copytree": (1, "dst"), "shutil.move": (1, "dst"), "logging.FileHandler": (0, "filename"),
+    ".to_csv": (0, "path_or_buf"), ".to_parquet": (0, "path"), ".to_pickle": (0, "path"),
+    ".write_text": ("self", None), ".write_bytes": ("self", None), ".save_model": (0, "fname"),
+}
+OPEN = {"open", "io.open", "builtins.open"}
+WRITE_MODES = set("wax+")
+
+
+@dataclass
+class FileAccess:
+    site: CallSite
+    argument: ast.expr
+    path: Folded
+    writes: bool
+    operation: str
+
+
+def _argument(call: ast.Call, position, keyword) -> ast.expr | None:
+    if position == "self":
+        return call.func.value if isinstance(call.func, ast.Attribute) else None
+    if isinstance(position, int) and len(call.args) > position and not isinstance(call.args[position], ast.Starred):
+        return call.args[position]
+    return next((k.value for k in call.keywords if keyword and k.arg == keyword), None)
+
+
+def _opens_for_writing(call: ast.Call, site: CallSite) -> bool:
+    mode = _argument(call, 1, "mode")
+    folded = fold(mode, site.env) if mode is not None else None
+    return folded is not None and bool(WRITE_MODES & set(folded.text))
+
+
+def file_access(site: CallSite) -> FileAccess | None:
+    """The file this call reads or writes, when its path folds to something certain."""
+    call = site.call
+    name = call_name(site.env.imports, call)
+    lookup = name if name in READS or name in WRITES else "." + name.rsplit(".", 1)[-1] if "." in name else name
+    if lookup not in READS and lookup not in WRITES:
+        return None
+    writes = lookup in WRITES or (lookup in OPEN and _opens_for_writing(call, site))
+    position, keyword = READS.get(lookup) or WRITES[lookup]
+    argument = _argument(call, position, keyword)
+    folded = fold(argument, site.env) if argument is not None else None
+    if folded is None:
+        return None
+    return FileAccess(site, argument, folded.as_path(), writes, name)

@@ -1,0 +1,74 @@
+"""Which module each name in score.py comes from, so calls can be recognised by their real name.
+
+`import numpy as np` makes `np.load` read as `numpy.load`; `from joblib import load` makes
+`load` read as `joblib.load`. Imports anywhere in the file count (score.py files import
+inside functions often), the last one of a name winning as at run time.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+# Submodules people reach through a package's own attribute (tf.keras.models.load_model).
+ALIASES = {"tf": "tensorflow", "np": "numpy", "pd": "pandas", "xgb": "xgboost", "lgb": "lightgbm", "rt": "onnxruntime"}
+
+
+@dataclass(frozen=True)
+class ImportStatement:
+    node: ast.Import | ast.ImportFrom
+    module: str  # the module imported from, "" for a relative import of the package itself
+    level: int
+    names: tuple[str, ...]  # imported names for `from`, () for `import`
+
+
+def iter_imports(tree: ast.Module) -> Iterator[ImportStatement]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield ImportStatement(node, alias.name, 0, ())
+        elif isinstance(node, ast.ImportFrom):
+            yield ImportStatement(node, node.module or "", node.level, tuple(alias.name for alias in node.names))
+
+
+class ImportMap:
+    """Local name -> qualified name, from every import in the file."""
+
+    def __init__(self, tree: ast.Module):
+        self.names: dict[str, str] = {}
+        statements = sorted((n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))),
+                            key=lambda n: (n.lineno, n.col_offset))
+        for node in statements:
+            for alias in node.names:
+                if isinstance(node, ast.Import):
+                    if alias.asname:
+                        self.names[alias.asname] = alias.name
+                    else:
+                        top = alias.name.split(".")[0]
+                        self.names[top] = top
+                elif node.level == 0 and node.module and alias.name != "*":
+                    self.names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+
+    def qualified(self, expression: ast.expr) -> str | None:
+        """`np.load` -> "numpy.load", `open` -> "open"; None for anything not a dotted name."""
+        parts = []
+        while isinstance(expression, ast.Attribute):
+            parts.append(expression.attr)
+            expression = expression.value
+        if not isinstance(expression, ast.Name):
+            return None
+        base = self.names.get(expression.id) or ALIASES.get(expression.id, expression.id)
+        return ".".join([base, *reversed(parts)])
+
+
+def call_name(imports: ImportMap, call: ast.Call) -> str:
+    """The qualified name of what is called, or `.method` for a call on some other object."""
+    name = imports.qualified(call.func)
+    if name is not None:
+        return name
+    return f".{call.func.attr}" if isinstance(call.func, ast.Attribute) else ""
+
+
+def method_name(call: ast.Call) -> str | None:
+    return call.func.attr if isinstance(call.func, ast.Attribute) else None

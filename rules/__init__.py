@@ -12,5 +12,8 @@ RULE_MODULES = (
     "score_names",
     "score_syntax_version",
     "score_paths",
+    "score_imports",
+    "score_effects",
+    "score_output",
     "tool",
 )

@@ -19,9 +19,9 @@ FOLDER = os.environ.get("ARTIFACT_LINT_ADS_ARTIFACTS")
 pytestmark = pytest.mark.skipif(
     not FOLDER, reason="set ARTIFACT_LINT_ADS_ARTIFACTS to a folder made by benchmarks/make_ads_artifacts.py"
 )
-# ADS leaves these half-made on purpose (a crash while writing the schema, no model file, bare NaN):
-# later rule families report them; the foundation rules must still be quiet on them.
-FOUNDATION = ("ART", "RTY", "SCR", "ALX")
+# What ADS itself leaves unfinished in the artifacts benchmarks/make_ads_artifacts.py makes:
+# GenericModel(serialize=False) writes no model file (ADS warns "needs action").
+KNOWN_UNFINISHED = {"generic_noserialize": {"SCR301"}}
 
 
 def _artifacts() -> list[Path]:
@@ -34,6 +34,7 @@ def test_ads_prepared_artifact_is_clean(path):
     unset = "INFERENCE_ENV_PATH: ''" in (path / "runtime.yaml").read_text()
     run = lint(path, runtime="container" if unset else None)
     assert not run.all_tool_errors()
+    expected = KNOWN_UNFINISHED.get(path.name, set())
     problems = [(d.code, d.path, d.line, d.message) for d in run.diagnostics
-                if d.severity >= Severity.WARNING and d.code.startswith(FOUNDATION)]
+                if d.severity >= Severity.WARNING and d.code not in expected]
     assert problems == []

@@ -33,7 +33,8 @@ def test_binary_score_py(tmp_path):
 def test_latin1_score_py_with_a_coding_cookie_is_fine(tmp_path):
     source = artifact()["score.py"].replace('"model.joblib"', '"modèl.joblib"')
     text = b"# -*- coding: latin-1 -*-\n" + source.encode("latin-1")
-    assert findings(tmp_path, artifact({"score.py": text})) == []
+    files = artifact({"score.py": text, "model.joblib": None, "modèl.joblib": b"\x80\x04K\x01."})
+    assert findings(tmp_path, files) == []
 
 
 def test_non_utf8_runtime_yaml(tmp_path):

@@ -1,0 +1,244 @@
+"""SCR202/SCR203: modules score.py imports that the deployment may not have."""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+
+from artifact_lint.diagnostics import Severity
+from artifact_lint.registry import Case
+from artifact_lint.rules._flow import ScoreFacts
+from artifact_lint.rules._fold import fold
+from artifact_lint.rules._imports import call_name
+from artifact_lint.rules._python_facts import (
+    PROVIDED_BY_SERVICE_PACKS,
+    STDLIB_REMOVED,
+    distribution_of,
+    is_stdlib,
+)
+from artifact_lint.rules._runtime import declared_python_minor
+from artifact_lint.rules._samples import SCORE_PY, artifact, runtime_yaml
+from artifact_lint.rules._score import ScoreRule
+
+HELPER_IMPORT = SCORE_PY.replace("import joblib\n", "import joblib\nfrom helpers import prepare\n")
+
+
+@dataclass
+class ImportedModule:
+    node: ast.Import | ast.ImportFrom
+    module: str  # dotted, absolute
+    guarded: bool  # inside try/except ImportError: an optional dependency
+
+
+def _guarded_nodes(tree: ast.Module) -> set[int]:
+    guarded: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and any(_catches_import_error(h) for h in node.handlers):
+            guarded.update(id(child) for statement in node.body for child in ast.walk(statement))
+    return guarded
+
+
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any(isinstance(k, ast.Name) and k.id in ("ImportError", "ModuleNotFoundError", "Exception") for k in kinds)
+
+
+def imported_modules(tree: ast.Module) -> list[ImportedModule]:
+    guarded = _guarded_nodes(tree)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend(ImportedModule(node, alias.name, id(node) in guarded) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append(ImportedModule(node, node.module, id(node) in guarded))
+    return sorted(found, key=lambda item: (item.node.lineno, item.node.col_offset))
+
+
+class ModuleIndex:
+    """Where score.py's imports can come from inside the artifact: its folder and sys.path additions."""
+
+    def __init__(self, ctx, facts: ScoreFacts, score_path: str):
+        self.artifact = ctx.artifact
+        folder = posixpath.dirname(score_path)
+        self.roots = [folder]
+        for site in facts.all_calls():
+            name = call_name(facts.imports, site.call)
+            if name in ("sys.path.insert", "sys.path.append") and site.call.args:
+                folded = fold(site.call.args[-1], site.env)
+                if folded is not None and folded.base == "artifact":
+                    root = posixpath.normpath(posixpath.join(folder, folded.text)) if folded.text else folder
+                    self.roots.append("" if root == "." else root)
+
+    def _candidates(self, root: str, dotted: str) -> list[str]:
+        base = posixpath.join(root, *dotted.split(".")) if root else posixpath.join(*dotted.split("."))
+        return [base + ".py", base + "/__init__.py", base]
+
+    def find(self, dotted: str) -> str | None:
+        """The artifact path that provides module `dotted`, if any root has it."""
+        for root in self.roots:
+            for candidate in self._candidates(root, dotted):
+                if candidate in self.artifact.entries:
+                    return candidate
+        return None
+
+    def elsewhere(self, top: str) -> str | None:
+        """A file for module `top` that exists in the artifact but not where imports look."""
+        names = {f"{top}.py", f"{top}/__init__.py"}
+        return next((path for path in sorted(self.artifact.entries)
+                     if any(path == n or path.endswith("/" + n) for n in names)), None)
+
+
+def _beside_artifact(ctx, top: str) -> Path | None:
+    """A module file next to the artifact on disk: written for it, but left out of it."""
+    location = getattr(ctx.artifact, "path", None)
+    if location is None:
+        return None
+    folder = location.parent
+    for candidate in (folder / f"{top}.py", folder / top / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _analysis(ctx, document, tree):
+    def compute():
+        facts = ScoreFacts.of(ctx, tree)
+        return imported_modules(tree), ModuleIndex(ctx, facts, document.path)
+    return ctx.cached("score.imports", compute)
+
+
+class LocalModuleMissing(ScoreRule):
+    """score.py imports a local module that is not in the artifact where imports can find it.
+
+    ## What it does
+    Resolves each import against the artifact: modules next to score.py (files and packages,
+    submodules included) and folders score.py adds to `sys.path` relative to its own file.
+    Reports imports of modules that sit beside the artifact folder instead of inside it, or deeper
+    in the artifact than imports look, and relative imports (score.py is a top-level module).
+
+    ## Why it matters
+    A helper module that lives in your project but not in the artifact imports fine in the
+    notebook and fails the deployment with ModuleNotFoundError.
+
+    ## Example
+    `from helpers import prepare` with `helpers.py` in the parent folder of the artifact.
+
+    ## Fix
+    Copy the module into the artifact next to score.py (or add its folder to `sys.path`
+    relative to `__file__`); use absolute imports.
+    """
+
+    code, name, severity = "SCR202", "local-module-missing", Severity.ERROR
+    valid = [
+        Case(artifact({"score.py": HELPER_IMPORT, "helpers.py": "def prepare(x):\n    return x\n"})),
+        Case(artifact({"score.py": HELPER_IMPORT.replace(
+            "from helpers import prepare\n",
+            "import sys\nsys.path.insert(0, os.path.join(os.path.dirname(__file__), 'lib'))\nfrom helpers import prepare\n"),
+            "lib/helpers.py": "def prepare(x):\n    return x\n"})),
+    ]
+    invalid = [
+        Case(artifact({"score.py": HELPER_IMPORT, "src/helpers.py": "def prepare(x):\n    return x\n"}), expect=[(5, 1)]),
+        Case(artifact({"score.py": HELPER_IMPORT.replace("from helpers import prepare", "from .helpers import prepare"),
+                       "helpers.py": ""}), expect=[(5, 1)]),
+        Case(artifact({"score.py": HELPER_IMPORT.replace("from helpers import", "from tools.helpers import"),
+                       "tools/__init__.py": ""}), expect=[(5, 1)]),
+    ]
+
+    def check_score(self, ctx, document, tree):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                yield self.diagnostic(document.path, document.span(node),
+                                      "relative import in score.py: the server imports score.py as a top-level module, "
+                                      "so `from .x import y` fails; use `from x import y`")
+        modules, index = _analysis(ctx, document, tree)
+        minor = declared_python_minor(ctx)
+        reported: set[str] = set()
+        for item in modules:
+            top = item.module.split(".")[0]
+            if top in reported or is_stdlib(top, minor) and top not in STDLIB_REMOVED:
+                continue
+            if index.find(top):
+                if "." in item.module and not index.find(item.module):
+                    reported.add(top)
+                    yield self.diagnostic(document.path, document.span(item.node),
+                                          f"{item.module} is not in the artifact: {top} is, but has no "
+                                          f"{item.module.split('.', 1)[1].replace('.', '/')} module")
+                continue
+            misplaced = index.elsewhere(top)
+            beside = None if misplaced else _beside_artifact(ctx, top)
+            if misplaced:
+                reported.add(top)
+                yield self.diagnostic(document.path, document.span(item.node),
+                                      f"{top} is at {misplaced} in the artifact, where imports do not look (only "
+                                      f"score.py's folder is on sys.path); move it next to score.py or add its folder "
+                                      f"to sys.path relative to __file__")
+            elif beside is not None:
+                reported.add(top)
+                yield self.diagnostic(document.path, document.span(item.node),
+                                      f"{top} is {beside.name} beside the artifact folder, not inside it, so the "
+                                      f"deployment cannot import it; copy it into the artifact next to score.py")
+
+
+class ThirdPartyImport(ScoreRule):
+    """score.py imports a package that the service conda packs may not provide.
+
+    ## What it does
+    Lists imports that are neither standard library (for the declared Python) nor in the
+    artifact nor shipped by Oracle's general machine learning conda packs, with the pip
+    distribution name to install (`cv2` is `opencv-python`, `PIL` is `pillow`, `yaml` is
+    `pyyaml`, ...). Imports inside `try/except ImportError` are optional and not listed. A
+    standard-library module removed in the declared Python (`distutils` in 3.12) is a warning.
+
+    ## Why it matters
+    The deployment runs in the conda pack named in runtime.yaml; a package missing from it
+    fails the import with ModuleNotFoundError after the deployment has been created.
+
+    ## Example
+    `import cv2` with a general ML service pack.
+
+    ## Fix
+    Publish a custom conda pack that has the distribution, or ship the code in the artifact.
+    """
+
+    code, name, severity = "SCR203", "third-party-import", Severity.INFO
+    valid = [Case(artifact()),
+             Case(artifact({"score.py": SCORE_PY.replace("import joblib", "try:\n    import cv2\nexcept ImportError:\n"
+                                                                           "    cv2 = None\nimport joblib")}))]
+    invalid = [
+        Case(artifact({"score.py": SCORE_PY.replace("import joblib", "import joblib\nimport cv2")}), expect=[(5, 1)]),
+        Case(artifact({"score.py": SCORE_PY.replace("import joblib", "import joblib\nfrom distutils import util"),
+                       "runtime.yaml": runtime_yaml(python="'3.12'", slug="''", env_type="published",
+                                                    path="oci://bucket@ns/packs/py312")}), expect=[(5, 1)]),
+    ]
+
+    def check_score(self, ctx, document, tree):
+        modules, index = _analysis(ctx, document, tree)
+        minor = declared_python_minor(ctx)
+        seen: set[str] = set()
+        for item in modules:
+            top = item.module.split(".")[0]
+            if top in seen or item.guarded or index.find(top) or index.elsewhere(top) or _beside_artifact(ctx, top):
+                continue
+            seen.add(top)
+            removed = STDLIB_REMOVED.get(top)
+            if removed is not None and minor is not None and minor >= removed:
+                yield self.diagnostic(document.path, document.span(item.node),
+                                      f"{top} was removed from the standard library in Python 3.{removed} and "
+                                      f"runtime.yaml declares 3.{minor}: it imports only if a package provides it",
+                                      severity=Severity.WARNING)
+                continue
+            if is_stdlib(top, minor) or top in PROVIDED_BY_SERVICE_PACKS:
+                continue
+            distribution = distribution_of(top)
+            if distribution:
+                message = (f"score.py imports {top} (pip: {distribution}), which Oracle's general ML conda packs do "
+                           f"not ship; make sure the inference conda pack has it")
+            else:
+                message = (f"score.py imports {top}, which is neither standard library nor in the artifact; if it is "
+                           f"a package, make sure the inference conda pack has it; if it is your module, add "
+                           f"{top}.py to the artifact next to score.py")
+            yield self.diagnostic(document.path, document.span(item.node), message)

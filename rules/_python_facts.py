@@ -6,6 +6,8 @@ from __future__ import annotations
 import builtins
 import sys
 
+RUNNING_MINOR = sys.version_info.minor  # the Python that runs artifact-lint (and parses score.py)
+
 # Builtins that appeared in a given 3.x minor version (the running interpreter may be newer or older).
 BUILTINS_ADDED = {
     "aiter": 10, "anext": 10, "EncodingWarning": 10,

@@ -37,7 +37,26 @@ def _without(key: str) -> str:
     return "".join(line for line in RUNTIME_YAML.splitlines(keepends=True) if f"{key}:" not in line)
 
 
-class EnvPathMissing(EnvRule):
+class _RequiredEnvKey(EnvRule):
+    """A key of INFERENCE_CONDA_ENV that must be present and not empty."""
+
+    key = ""
+    wanted = ""
+
+    def check_env(self, ctx, document, root):
+        found = find_env_key(root, self.key)
+        if found is None:
+            yield self.diagnostic(document.path, anchor_span(root), f"{self.key} is missing; set it to {self.wanted}")
+        elif is_blank(found.value):
+            yield self.diagnostic(document.path, node_span(found.key), f"{self.key} is empty; set it to {self.wanted}")
+        else:
+            yield from self.check_value(document, found)
+
+    def check_value(self, document, found: Found):
+        return ()
+
+
+class EnvPathMissing(_RequiredEnvKey):
     """INFERENCE_ENV_PATH is missing or empty.
 
     ## What it does
@@ -64,14 +83,7 @@ class EnvPathMissing(EnvRule):
         Case(artifact({"runtime.yaml": _without(ENV_PATH)}), expect=[(3, 3)]),
     ]
 
-    def check_env(self, ctx, document, root):
-        found = find_env_key(root, ENV_PATH)
-        if found is None:
-            yield self.diagnostic(document.path, anchor_span(root),
-                                  f"{ENV_PATH} is missing; set it to the oci:// path of the inference conda pack")
-        elif is_blank(found.value):
-            yield self.diagnostic(document.path, node_span(found.key),
-                                  f"{ENV_PATH} is empty; set it to the oci:// path of the inference conda pack")
+    key, wanted = ENV_PATH, "the oci:// path of the inference conda pack"
 
 
 class EnvPathFormat(EnvRule):
@@ -114,7 +126,7 @@ class EnvPathFormat(EnvRule):
                                   f"{ENV_PATH} {found.text!r} is not of the form oci://<bucket>@<namespace>/<path>")
 
 
-class PythonVersionInvalid(EnvRule):
+class PythonVersionInvalid(_RequiredEnvKey):
     """INFERENCE_PYTHON_VERSION is missing, empty, or not 3.N[.P].
 
     ## What it does
@@ -141,15 +153,10 @@ class PythonVersionInvalid(EnvRule):
         Case(artifact({"runtime.yaml": _without(PYTHON_VERSION)}), expect=[(3, 3)]),
     ]
 
-    def check_env(self, ctx, document, root):
-        found = find_env_key(root, PYTHON_VERSION)
-        if found is None:
-            yield self.diagnostic(document.path, anchor_span(root),
-                                  f"{PYTHON_VERSION} is missing; set it to the pack's Python version, e.g. '3.11'")
-        elif is_blank(found.value):
-            yield self.diagnostic(document.path, node_span(found.key),
-                                  f"{PYTHON_VERSION} is empty; set it to the pack's Python version, e.g. '3.11'")
-        elif found.text is None or not VERSION_TEXT.match(found.text.strip()):
+    key, wanted = PYTHON_VERSION, "the pack's Python version, e.g. '3.11'"
+
+    def check_value(self, document, found: Found):
+        if found.text is None or not VERSION_TEXT.match(found.text.strip()):
             yield self.diagnostic(document.path, node_span(found.value),
                                   f"{PYTHON_VERSION} is {describe(found.value)}; write it as 3.N or 3.N.P, e.g. '3.11'")
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import ast
-import sys
 
 from artifact_lint.diagnostics import Severity
 from artifact_lint.registry import Case, Rule
+from artifact_lint.rules._python_facts import RUNNING_MINOR
 from artifact_lint.rules._runtime import declared_python_minor
 from artifact_lint.rules._samples import SCORE_PY, artifact
 from artifact_lint.rules._score import (
@@ -20,7 +20,6 @@ from artifact_lint.rules._score import (
     required_parameters,
 )
 
-RUNNING_MINOR = sys.version_info.minor
 LOAD = "import joblib\n\n\ndef load_model():\n    return joblib.load('model.joblib')\n\n\n"
 PREDICT = "def predict(data, model=load_model()):\n    return model.predict(data).tolist()\n"
 

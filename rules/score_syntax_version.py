@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import ast
-import sys
 from collections.abc import Iterator
 
 from artifact_lint.diagnostics import Severity
 from artifact_lint.documents import syntax_problem
 from artifact_lint.registry import Case
+from artifact_lint.rules._python_facts import RUNNING_MINOR
 from artifact_lint.rules._runtime import declared_python_minor
 from artifact_lint.rules._samples import SCORE_PY, artifact, runtime_yaml
 from artifact_lint.rules._score import ScoreRule
 
 GENERIC_BUILTINS = {"list", "dict", "tuple", "set", "frozenset", "type"}
-RUNNING_MINOR = sys.version_info.minor
 
 
 def _python(minor: str) -> dict:

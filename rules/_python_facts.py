@@ -46,7 +46,7 @@ DISTRIBUTIONS = {
     "dill": "dill", "matplotlib": "matplotlib", "seaborn": "seaborn", "tqdm": "tqdm", "boto3": "boto3",
     "mlflow": "mlflow", "category_encoders": "category-encoders", "imblearn": "imbalanced-learn",
     "sklearn_pandas": "sklearn-pandas", "Levenshtein": "python-Levenshtein", "magic": "python-magic",
-    "docx": "python-docx", "pptx": "python-pptx", "lxml": "lxml", "orjson": "orjson", "ujson": "ujson",
+    "docx": "python-docx", "jsonschema": "jsonschema", "pptx": "python-pptx", "lxml": "lxml", "orjson": "orjson", "ujson": "ujson",
 }
 # What Oracle's general machine learning service packs ship, so importing it needs no remark.
 PROVIDED_BY_SERVICE_PACKS = frozenset({
@@ -55,7 +55,7 @@ PROVIDED_BY_SERVICE_PACKS = frozenset({
     "fastparquet", "statsmodels", "matplotlib", "seaborn", "tqdm", "PIL", "skl2onnx", "transformers",
     "tokenizers", "huggingface_hub", "catboost", "shap", "dill", "pyspark", "attr", "six", "packaging",
     "typing_extensions", "setuptools", "pkg_resources", "urllib3", "certifi", "cryptography", "jinja2",
-    "pydantic", "tensorflow_hub", "torchvision", "sentence_transformers", "nltk", "lxml", "orjson",
+    "pydantic", "tensorflow_hub", "torchvision", "sentence_transformers", "nltk", "lxml", "orjson", "jsonschema",
 })
 
 

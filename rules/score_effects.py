@@ -23,7 +23,12 @@ NETWORK_CALLS = {
     "pip.main", "urllib3.PoolManager", "httpx.get", "httpx.post", "httpx.Client",
 }
 NETWORK_PREFIXES = ("requests.", "subprocess.", "os.exec", "os.spawn")
-HUB_LOADERS = {"from_pretrained", "SentenceTransformer", "pipeline"}
+# Loaders whose model argument may be a hub id: the first positional argument, or this keyword.
+HUB_LOADERS = {"from_pretrained": (0, "pretrained_model_name_or_path"), "SentenceTransformer": (0, "model_name_or_path"),
+               "pipeline": (None, "model")}
+PROCESS_PREFIXES = ("subprocess.", "os.system", "os.popen", "os.exec", "os.spawn", "pip.")
+# Handlers that make a process call a deliberate probe (e.g. `nvidia-smi` to detect a GPU).
+PROBE_HANDLERS = {"FileNotFoundError", "OSError", "Exception", "SubprocessError", "CalledProcessError"}
 TRAINING_METHODS = {"fit", "fit_transform", "partial_fit"}
 TRAINING_CALLS = {"xgboost.train", "lightgbm.train", "catboost.train"}
 
@@ -34,18 +39,42 @@ PICKLE_SINKS = {
 SAFE_YAML_LOADERS = ("SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader")
 
 
-def _describe_network(name: str, call: ast.Call, env) -> str | None:
+def _describe_outreach(name: str, call: ast.Call, env, probes: set[int]) -> str | None:
     """What the call reaches out to, or None when it stays local."""
+    if name.startswith(PROCESS_PREFIXES):
+        if id(call) in probes:
+            return None
+        return (f"starts a process ({name}); the deployment's container may not have the program, and a process must "
+                f"not install into or change the conda pack")
     if name in NETWORK_CALLS or name.startswith(NETWORK_PREFIXES):
-        if name.startswith(("subprocess.", "os.system", "os.popen", "os.exec", "os.spawn", "pip.")):
-            return f"starts a process ({name})"
-        return f"uses the network ({name})"
+        return f"uses the network ({name}); deployments often have no internet egress"
     method = name.rsplit(".", 1)[-1]
-    if method in HUB_LOADERS and call.args:
-        source = fold(call.args[0], env)
+    if method in HUB_LOADERS:
+        position, keyword = HUB_LOADERS[method]
+        argument = next((k.value for k in call.keywords if k.arg == keyword), None)
+        if argument is None and position is not None and len(call.args) > position:
+            argument = call.args[position]
+        source = fold(argument, env) if argument is not None else None
         if source is not None and source.base is None and not source.text.startswith((".", "/", "~")):
-            return f"downloads {source.text!r} from a model hub ({method})"
+            return f"downloads {source.text!r} from a model hub ({method}); deployments often have no internet egress"
     return None
+
+
+def _probe_calls(tree: ast.Module) -> set[int]:
+    """ids of calls inside `try:` blocks whose handlers expect the program to be missing."""
+    probes: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and any(_is_probe_handler(h) for h in node.handlers):
+            probes.update(id(child) for statement in node.body for child in ast.walk(statement) if isinstance(child, ast.Call))
+    return probes
+
+
+def _is_probe_handler(handler: ast.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    names = {kind.attr if isinstance(kind, ast.Attribute) else getattr(kind, "id", "") for kind in kinds}
+    return bool(names & PROBE_HANDLERS)
 
 
 class NetworkAtStartup(ScoreRule):
@@ -55,7 +84,9 @@ class NetworkAtStartup(ScoreRule):
     Follows what runs at start-up (module-level code, default arguments such as
     `model=load_model()`, load_model and the score.py functions they call) and finds HTTP
     clients, sockets, subprocesses, `os.system`, and model-hub downloads
-    (`from_pretrained("org/name")`, `hf_hub_download`, `torch.hub.load`, `nltk.download`).
+    (`from_pretrained("org/name")`, `pipeline(task)` without a local model, `hf_hub_download`,
+    `torch.hub.load`, `nltk.download`). A process started inside `try/except FileNotFoundError`
+    (a probe such as `nvidia-smi`) is not reported.
 
     ## Why it matters
     Model deployments often have no internet egress; a download at start-up then hangs or
@@ -71,8 +102,14 @@ class NetworkAtStartup(ScoreRule):
     """
 
     code, name, severity = "SCR401", "network-at-startup", Severity.WARNING
-    valid = [Case(artifact()), Case(artifact({"score.py": SCORE_PY + "\n\ndef later(url):\n    import requests\n"
-                                                                     "    return requests.get(url)\n"}))]
+    valid = [
+        Case(artifact()),
+        Case(artifact({"score.py": SCORE_PY + "\n\ndef later(url):\n    import requests\n    return requests.get(url)\n"})),
+        Case(artifact({"score.py": "import os\nfrom transformers import pipeline\n\n\ndef load_model():\n"
+                                   "    here = os.path.dirname(os.path.realpath(__file__))\n"
+                                   "    return pipeline('text-classification', model=here)\n\n\n"
+                                   "def predict(data, model=load_model()):\n    return {'prediction': model(data)}\n"})),
+    ]
     invalid = [
         Case(artifact({"score.py": SCORE_PY.replace("    model_dir = ", "    import subprocess\n"
                                                     "    subprocess.run(['pip', 'install', 'lightgbm'])\n    model_dir = ")}),
@@ -85,13 +122,14 @@ class NetworkAtStartup(ScoreRule):
 
     def check_score(self, ctx, document, tree):
         facts = ScoreFacts.of(ctx, tree)
+        probes = _probe_calls(tree)
         for site in facts.import_time_calls():
-            what = _describe_network(call_name(facts.imports, site.call), site.call, site.env)
+            what = _describe_outreach(call_name(facts.imports, site.call), site.call, site.env, probes)
             if what:
                 where = "when score.py is imported" if site.function is None else f"at start-up (in {site.function.name})"
                 yield self.diagnostic(document.path, document.span(site.call),
-                                      f"score.py {what} {where}; deployments often have no internet egress: ship what "
-                                      f"you need in the artifact or the conda pack")
+                                      f"score.py {what}; this runs {where}: ship what you need in the artifact or the "
+                                      f"conda pack")
 
 
 class HeavyWorkAtImport(ScoreRule):

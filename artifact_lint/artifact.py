@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 SCORE_PY = "score.py"
 RUNTIME_YAML = "runtime.yaml"
@@ -118,7 +119,20 @@ class Artifact:
             found.append(path)
         return sorted(found, key=lambda p: (p.count("/"), p))
 
-    def read_bytes(self, path: str, limit: int) -> bytes:
+    def read_prefix(self, path: str, count: int) -> bytes:
+        """The first `count` bytes of a file, whatever its size."""
+        with self.open_binary(path) as stream:
+            return stream.read(count)
+
+    def open_binary(self, path: str) -> BinaryIO:
+        """A readable (and seekable) binary stream of a regular file, for streaming scans and hashes."""
+        entry = self._entry_for_reading(path)
+        return self._open(entry)
+
+    def _open(self, entry: Entry) -> BinaryIO:
+        raise NotImplementedError
+
+    def _entry_for_reading(self, path: str) -> Entry:
         entry = self.entries.get(path)
         if entry is None:
             raise ReadError(f"{path} does not exist")
@@ -126,7 +140,10 @@ class Artifact:
             raise ReadError(f"{path} is a folder, not a file")
         if entry.kind == "other":
             raise ReadError(f"{path} is not a regular file (a FIFO, socket or device)")
-        return self._read(entry, limit)
+        return entry
+
+    def read_bytes(self, path: str, limit: int) -> bytes:
+        return self._read(self._entry_for_reading(path), limit)
 
 
 class DirectoryArtifact(Artifact):
@@ -174,19 +191,28 @@ class DirectoryArtifact(Artifact):
         except OSError:
             return 0
 
-    def _read(self, entry: Entry, limit: int) -> bytes:
+    def _open(self, entry: Entry) -> BinaryIO:
+        descriptor = self._open_descriptor(entry)
+        return os.fdopen(descriptor, "rb")
+
+    def _open_descriptor(self, entry: Entry) -> int:
+        """An open descriptor of a regular file; FIFOs and devices are refused without blocking."""
         full = os.path.join(self.path, *entry.path.split("/"))
         try:
-            # O_NONBLOCK: opening a FIFO that replaced the file must not hang.
             descriptor = os.open(full, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         except OSError as error:
             raise ReadError(f"cannot read {entry.path}: {error.strerror or error}") from None
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            os.close(descriptor)
+            raise ReadError(f"{entry.path} is not a regular file (a FIFO, socket or device)")
+        return descriptor
+
+    def _read(self, entry: Entry, limit: int) -> bytes:
+        descriptor = self._open_descriptor(entry)
         try:
-            info = os.fstat(descriptor)
-            if not stat.S_ISREG(info.st_mode):
-                raise ReadError(f"{entry.path} is not a regular file (a FIFO, socket or device)")
-            if info.st_size > limit:
-                raise FileTooLarge(entry.path, info.st_size, limit)
+            size = os.fstat(descriptor).st_size
+            if size > limit:
+                raise FileTooLarge(entry.path, size, limit)
             chunks = []
             remaining = limit + 1
             while remaining > 0:
@@ -258,6 +284,12 @@ class ZipArtifact(Artifact):
         if len(tops) == 1 and not loose:
             return tops.pop()
         return ""
+
+    def _open(self, entry: Entry) -> BinaryIO:
+        try:
+            return self._zip.open(self._infos[entry.path])
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, ValueError) as error:
+            raise ReadError(f"cannot read {entry.path} from the zip: {error}") from None
 
     def _read(self, entry: Entry, limit: int) -> bytes:
         info = self._infos[entry.path]

@@ -6,6 +6,7 @@ imports the modules listed here when rules are first needed.
 
 RULE_MODULES = (
     "layout",
+    "inventory",
     "runtime_yaml_structure",
     "runtime_yaml_values",
     "score_contract",
@@ -15,5 +16,6 @@ RULE_MODULES = (
     "score_imports",
     "score_effects",
     "score_output",
+    "packaging",
     "tool",
 )

@@ -46,7 +46,8 @@ DISTRIBUTIONS = {
     "dill": "dill", "matplotlib": "matplotlib", "seaborn": "seaborn", "tqdm": "tqdm", "boto3": "boto3",
     "mlflow": "mlflow", "category_encoders": "category-encoders", "imblearn": "imbalanced-learn",
     "sklearn_pandas": "sklearn-pandas", "Levenshtein": "python-Levenshtein", "magic": "python-magic",
-    "docx": "python-docx", "jsonschema": "jsonschema", "pptx": "python-pptx", "lxml": "lxml", "orjson": "orjson", "ujson": "ujson",
+    "docx": "python-docx", "jsonschema": "jsonschema", "pptx": "python-pptx", "lxml": "lxml", "orjson": "orjson",
+    "ujson": "ujson",
 }
 # What Oracle's general machine learning service packs ship, so importing it needs no remark.
 PROVIDED_BY_SERVICE_PACKS = frozenset({

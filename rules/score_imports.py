@@ -242,3 +242,13 @@ class ThirdPartyImport(ScoreRule):
                            f"a package, make sure the inference conda pack has it; if it is your module, add "
                            f"{top}.py to the artifact next to score.py")
             yield self.diagnostic(document.path, document.span(item.node), message)
+
+
+def local_module_files(ctx) -> list[str]:
+    """Artifact paths of the local modules score.py imports (files, or a package's __init__.py)."""
+    document = ctx.documents.score
+    if document is None or document.tree is None:
+        return []
+    modules, index = _analysis(ctx, document, document.tree)
+    found = [index.find(item.module) or index.find(item.module.split(".")[0]) for item in modules]
+    return sorted({path for path in found if path})

@@ -1,0 +1,144 @@
+"""Which serialized-model format a file or folder is, from its first bytes and its layout.
+
+Names lie (a `model.pkl` that is really a joblib file with zlib compression, a `.pt` that is
+TorchScript), so the format comes from content: magic bytes, zip member names, folder shapes.
+Only the first few KiB of a file are read here; nothing is loaded.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+
+from artifact_lint.artifact import Artifact, ReadError
+
+HEAD_BYTES = 4096
+MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle", ".pt", ".pth", ".h5", ".hdf5", ".keras", ".onnx", ".ubj", ".cbm",
+                  ".sav", ".safetensors", ".model", ".mojo", ".pmml", ".bin", ".tflite", ".pb")
+COMPRESSION_PREFIXES = {
+    b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ": "xz", b"\x5d\x00\x00": "lzma", b"\x04\x22\x4d\x18": "lz4",
+    b"ZF": "zlib (joblib < 0.9.3)",
+}
+# Text files that sit beside models and are not models.
+NOT_MODELS = {"score.py", "runtime.yaml", "input_schema.json", "output_schema.json", "model_artifact_manifest.json",
+              ".model-ignore", "test_json_output.json"}
+
+
+@dataclass(frozen=True)
+class ModelFormat:
+    kind: str  # "pickle", "joblib-compressed", "xgboost-json", "xgboost-ubj", "lightgbm-text", "onnx",
+    #            "pytorch", "torchscript", "keras-h5", "keras-v3", "safetensors", "spark", "huggingface", "unknown"
+    detail: str = ""
+
+    @property
+    def label(self) -> str:
+        names = {
+            "pickle": "a pickle", "joblib-compressed": "a compressed joblib file", "xgboost-json": "an XGBoost JSON model",
+            "xgboost-ubj": "an XGBoost UBJSON model", "lightgbm-text": "a LightGBM text model", "onnx": "an ONNX model",
+            "pytorch": "a PyTorch checkpoint", "torchscript": "a TorchScript module", "keras-h5": "a Keras HDF5 model",
+            "keras-v3": "a Keras v3 (.keras) model", "safetensors": "safetensors weights", "spark": "a Spark ML model folder",
+            "huggingface": "a Hugging Face model folder", "unknown": "a file of unknown format",
+        }
+        return names.get(self.kind, self.kind) + (f" ({self.detail})" if self.detail else "")
+
+
+def pickle_protocol(head: bytes) -> int | None:
+    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
+        return head[1]
+    return None
+
+
+def identify_bytes(name: str, head: bytes, artifact: Artifact | None = None, path: str = "") -> ModelFormat:
+    """The format of a file from its name and first bytes (and, for zips, its member names)."""
+    lower = name.lower()
+    if pickle_protocol(head) is not None:
+        return ModelFormat("pickle", f"protocol {head[1]}")
+    if head.startswith(b"\x78") and lower.endswith((".joblib", ".pkl", ".z", ".pickle")):
+        return ModelFormat("joblib-compressed", "zlib")
+    for prefix, compression in COMPRESSION_PREFIXES.items():
+        if head.startswith(prefix):
+            return ModelFormat("joblib-compressed", compression)
+    if head.startswith(b"PK\x03\x04"):
+        return _identify_zip(artifact, path) if artifact is not None else ModelFormat("unknown", "zip")
+    if head.startswith(b"\x89HDF\r\n\x1a\n"):
+        return ModelFormat("keras-h5")
+    stripped = head.lstrip()
+    if stripped.startswith(b"{") and b'"learner"' in head:
+        return ModelFormat("xgboost-json")
+    if head.startswith(b"{") and b"learner" in head[:64] and not head[:64].isascii():
+        return ModelFormat("xgboost-ubj")
+    if head.startswith((b"tree\n", b"tree\r\n")):
+        return ModelFormat("lightgbm-text")
+    if lower.endswith(".onnx") or (head[:1] == b"\x08" and b"\x12" in head[:16] and b"onnx" in head[:512].lower()):
+        return ModelFormat("onnx") if head[:1] == b"\x08" else ModelFormat("unknown", "not an ONNX protobuf")
+    if lower.endswith(".safetensors") and len(head) >= 9 and head[8:9] == b"{":
+        return ModelFormat("safetensors")
+    if lower.endswith((".pkl", ".pickle", ".joblib", ".sav")) and head[:1] in (b"(", b"]", b"}", b"c", b"\x80"):
+        return ModelFormat("pickle", "protocol 0 or 1")
+    return ModelFormat("unknown")
+
+
+def _identify_zip(artifact: Artifact, path: str) -> ModelFormat:
+    """PyTorch saves a zip whose members end in data.pkl; TorchScript adds constants.pkl and code/."""
+    try:
+        with artifact.open_binary(path) as stream, zipfile.ZipFile(stream) as archive:
+            names = archive.namelist()
+    except (ReadError, zipfile.BadZipFile, ValueError, OSError, EOFError):
+        return ModelFormat("unknown", "broken zip")
+    if any(n.endswith("/constants.pkl") or "/code/" in n for n in names):
+        return ModelFormat("torchscript")
+    if any(n.endswith("data.pkl") for n in names):
+        return ModelFormat("pytorch")
+    if "config.json" in names and any(n.endswith(".weights.h5") or n == "model.weights.h5" for n in names):
+        return ModelFormat("keras-v3")
+    return ModelFormat("unknown", "zip")
+
+
+def identify_folder(artifact: Artifact, folder: str) -> ModelFormat | None:
+    """Spark ML's save() folder (metadata/ + stages/ or data/) or a Hugging Face save_pretrained folder."""
+    prefix = f"{folder}/" if folder else ""
+    names = {path[len(prefix):] for path in artifact.entries if path.startswith(prefix)}
+    if any(n.startswith("metadata/part-") for n in names) and any(n.startswith(("stages/", "data/")) for n in names):
+        return ModelFormat("spark")
+    weights = ("pytorch_model.bin", "model.safetensors", "tf_model.h5", "flax_model.msgpack")
+    if "config.json" in names and any(w in names or any(n.startswith(w.split(".")[0] + "-") for n in names)
+                                      for w in weights):
+        return ModelFormat("huggingface")
+    return None
+
+
+def read_head(artifact: Artifact, path: str) -> bytes | None:
+    try:
+        entry = artifact.entries[path]
+        if entry.kind not in ("file", "symlink"):
+            return None
+        return artifact.read_prefix(path, HEAD_BYTES)
+    except (ReadError, KeyError):
+        return None
+
+
+def model_candidates(artifact: Artifact) -> dict[str, ModelFormat]:
+    """Every file or folder of the artifact that is a serialized model, with its format."""
+    found: dict[str, ModelFormat] = {}
+    root = artifact.root
+    prefix = f"{root}/" if root else ""
+    folders = {""} | {p[len(prefix):] for p, e in artifact.entries.items() if e.kind == "dir" and p.startswith(prefix)}
+    for folder in sorted(folders, key=lambda f: (f.count("/"), f)):
+        if any(folder == f or folder.startswith(f + "/") for f in found):
+            continue
+        kind = identify_folder(artifact, artifact.member(folder) if folder else root)
+        if kind is not None:
+            found[folder or "."] = kind
+    for path, entry in artifact.entries.items():
+        name = entry.name
+        if entry.kind == "dir" or not path.startswith(prefix) or name in NOT_MODELS or name.endswith((".py", ".yaml", ".yml")):
+            continue
+        if any(path[len(prefix):].startswith(f + "/") for f in found if f != "."):
+            continue
+        head = read_head(artifact, path)
+        if head is None:
+            continue
+        kind = identify_bytes(name, head, artifact, path)
+        if kind.kind != "unknown" or name.lower().endswith(MODEL_SUFFIXES):
+            found[path[len(prefix):]] = kind
+    return found

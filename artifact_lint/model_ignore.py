@@ -1,0 +1,72 @@
+"""ADS's `.model-ignore`, reproduced exactly as oracle-ads 2.16 applies it when it zips an artifact.
+
+ADS (ads.common.utils.get_files) reads the file with `.strip().split("\\n")`, skips lines that
+start with `#` or are blank, turns a trailing `/` into `*`, and drops every file *and folder*
+whose absolute path `re.search`es `fnmatch.translate("/" + pattern.strip())`. The consequences
+are not gitignore's: `*` crosses folders, `lib/` drops `libsvm.txt`, a pattern can match a folder
+above the artifact and drop everything, a CRLF file keeps `\\r` so folder patterns match nothing,
+and `!`, `**` and a leading `/` are literal. Reproducing it exactly is what lets a lint say which
+files will really be uploaded.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from dataclasses import dataclass
+
+IGNORE_FILE = ".model-ignore"
+
+
+@dataclass(frozen=True)
+class IgnorePattern:
+    line: int  # 1-based line in .model-ignore
+    written: str  # the line as ADS sees it (a CRLF file leaves a trailing \r)
+    regex: re.Pattern
+
+    @property
+    def text(self) -> str:
+        return self.written.strip()
+
+    @property
+    def folder_pattern(self) -> bool:
+        """Written with a trailing slash, which ADS turns into `*` (unless a \\r hides the slash)."""
+        return self.written.endswith("/")
+
+
+def read_patterns(text: str) -> list[IgnorePattern]:
+    """The patterns ADS applies, in order, with the line each comes from."""
+    skipped_lines = text[: len(text) - len(text.lstrip())].count("\n")
+    patterns = []
+    for index, line in enumerate(text.strip().split("\n")):
+        if line.startswith("#") or line.strip() == "":
+            continue
+        effective = line[:-1] + "*" if line.endswith("/") else line
+        regex = re.compile(fnmatch.translate("/%s" % effective.strip()))
+        patterns.append(IgnorePattern(index + 1 + skipped_lines, line, regex))
+    return patterns
+
+
+def dropped_paths(patterns: list[IgnorePattern], absolute_root: str, relative_paths: list[str]) -> dict[str, IgnorePattern]:
+    """Relative path -> the pattern that drops it, for every file or folder ADS leaves out."""
+    root = os.path.abspath(absolute_root).rstrip("/")
+    remaining = {path: f"{root}/{path}" for path in relative_paths}
+    dropped: dict[str, IgnorePattern] = {}
+    for pattern in patterns:
+        for path, absolute in list(remaining.items()):
+            if pattern.regex.search(absolute):
+                dropped[path] = pattern
+                del remaining[path]
+    return dropped
+
+
+def matches_ancestor(pattern: IgnorePattern, absolute_root: str) -> str | None:
+    """The part of the artifact folder's own path that `pattern` matches (then every file goes)."""
+    root = os.path.abspath(absolute_root).rstrip("/")
+    probe = f"{root}/score.py"
+    match = pattern.regex.search(probe)
+    if match is None:
+        return None
+    # A match that starts inside the artifact folder is about its files, not its ancestors.
+    return root[match.start():] if match.start() < len(root) else None

@@ -252,6 +252,10 @@ class ZipArtifact(Artifact):
     def close(self) -> None:
         self._zip.close()
 
+    def members(self) -> list[zipfile.ZipInfo]:
+        """The zip's central directory, as written (duplicates and odd names included)."""
+        return self._zip.infolist()
+
     def _scan(self) -> list[Entry]:
         entries: dict[str, Entry] = {}
         for info in self._zip.infolist()[:MAX_ENTRIES]:

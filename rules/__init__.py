@@ -17,5 +17,6 @@ RULE_MODULES = (
     "score_effects",
     "score_output",
     "packaging",
+    "security",
     "tool",
 )

@@ -37,6 +37,6 @@ def test_valid_case_has_no_finding_of_the_rule(tmp_path, rule, case):
 @pytest.mark.parametrize(("rule", "case"), list(_cases("invalid")))
 def test_invalid_case_is_found_at_the_expected_places(tmp_path, rule, case):
     found = [d for d in _lint_case(tmp_path, case) if d.code == rule.code]
-    assert sorted(_position(rule, d) for d in found) == sorted(case.expect, key=str), [d.message for d in found]
+    assert sorted((_position(rule, d) for d in found), key=str) == sorted(case.expect, key=str), [d.message for d in found]
     for diagnostic in found:
         assert diagnostic.message and diagnostic.name == rule.name

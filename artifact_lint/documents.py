@@ -23,6 +23,8 @@ from artifact_lint.diagnostics import Position, Span
 MAX_SOURCE_BYTES = 16 * 1024 * 1024
 # A real runtime.yaml is about 1 KB; anything past this is not one.
 MAX_RUNTIME_YAML_BYTES = 1024 * 1024
+# JSON files (schemas, manifest) larger than this are measured, not parsed.
+MAX_JSON_BYTES = 16 * 1024 * 1024
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -198,6 +200,33 @@ class YamlDocument(TextDocument):
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class JsonDocument(TextDocument):
+    """A JSON file (schemas, manifest) parsed with positions; NaN tokens and duplicate keys kept."""
+
+    def __init__(self, path: str, text: str, root, problem: Problem | None, size: int):
+        super().__init__(path, text)
+        self.root = root
+        self.problem = problem
+        self.size = size
+
+    @classmethod
+    def parse(cls, path: str, data: bytes, size: int) -> "JsonDocument":
+        from artifact_lint.jsondoc import JsonError, parse_json
+
+        try:
+            text = decode_text(data, path)
+        except UnicodeDecodeError as error:
+            return cls(path, data.decode("utf-8", "replace"), None, describe_decode_error(data, error, path), size)
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        try:
+            return cls(path, text, parse_json(text), None, size)
+        except JsonError as error:
+            position = error.position
+            return cls(path, text, None, Problem(error.message, Span(position, Position(position.line, position.column + 1))),
+                       size)
+
+
 def node_span(node: yaml.Node) -> Span:
     start, end = node.start_mark, node.end_mark
     return Span(Position(start.line + 1, start.column + 1), Position(end.line + 1, end.column + 1))
@@ -250,7 +279,21 @@ class Documents:
             return None
         return YamlDocument.parse(path, data)
 
+    def json(self, path: str) -> JsonDocument | None:
+        """A JSON file of the artifact, parsed once; None when absent, unreadable or too large to parse."""
+        cache = self.__dict__.setdefault("_json", {})
+        if path not in cache:
+            entry = self.artifact.entries.get(path)
+            data = self.read(path, MAX_JSON_BYTES) if entry is not None and entry.kind != "dir" else None
+            cache[path] = JsonDocument.parse(path, data, len(data)) if data is not None else None
+        return cache[path]
+
     def text_documents(self) -> list[TextDocument]:
-        """Documents already loaded, for excerpts and suppressions (never forces a parse)."""
+        """score.py and runtime.yaml if already loaded: the files that can hold suppression comments."""
         loaded = [self.__dict__.get("score"), self.__dict__.get("runtime")]
         return [document for document in loaded if document is not None]
+
+    def loaded_documents(self) -> list[TextDocument]:
+        """Every text document loaded so far, for source excerpts (never forces a parse)."""
+        json_documents = [d for d in self.__dict__.get("_json", {}).values() if d is not None]
+        return self.text_documents() + json_documents

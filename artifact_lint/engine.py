@@ -113,7 +113,8 @@ def lint_artifact(artifact: Artifact, config: Config, overrides: dict[str, bytes
         diagnostic.artifact = artifact.display
         diagnostic.severity = config.severity.get(diagnostic.code, diagnostic.severity)
     diagnostics.sort(key=Diagnostic.sort_key)
-    sources = {document.path: document.lines for document in ctx.documents.text_documents()}
+    cited = {diagnostic.path for diagnostic in diagnostics}
+    sources = {document.path: document.lines for document in ctx.documents.loaded_documents() if document.path in cited}
     return ArtifactResult(artifact.display, artifact.kind, diagnostics, errors, config.fail_on, sources)
 
 

@@ -18,5 +18,6 @@ RULE_MODULES = (
     "score_output",
     "packaging",
     "security",
+    "schemas",
     "tool",
 )

@@ -21,7 +21,7 @@ RUNTIMES = ("conda", "container")
 DEFAULT_PYTHON_VERSIONS = ((3, 6), (3, 14))
 KNOWN_KEYS = {
     "select", "ignore", "extend-select", "severity", "per-file-ignores", "fail-on", "runtime",
-    "python-versions", "verify",
+    "python-versions", "library-versions", "verify",
 }
 
 
@@ -45,6 +45,7 @@ class Config:
     fail_on: Severity = Severity.ERROR
     runtime: str = "conda"
     python_versions: tuple = DEFAULT_PYTHON_VERSIONS
+    library_versions: dict = field(default_factory=dict)  # distribution -> version the conda pack has
     source: Path | None = None
     unknown_codes: tuple[UnknownCode, ...] = ()
     warnings: tuple[str, ...] = ()
@@ -124,10 +125,17 @@ def config_from_table(table: dict, source: Path | None) -> Config:
         fail_on=fail_on,
         runtime=runtime,
         python_versions=parse_version_range(table.get("python-versions", "3.6-3.14")),
+        library_versions=_library_versions(table.get("library-versions", {})),
         source=source,
         unknown_codes=tuple(unknown),
         warnings=tuple(warnings),
     )
+
+
+def _library_versions(value) -> dict:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ConfigError('library-versions must map distributions to versions, e.g. {scikit-learn = "1.3.2"}')
+    return dict(value)
 
 
 def read_config_file(path: Path) -> Config | None:

@@ -19,5 +19,6 @@ RULE_MODULES = (
     "packaging",
     "security",
     "schemas",
+    "model_files",
     "tool",
 )

@@ -36,7 +36,9 @@ def test_bundled_examples_one_clean_one_broken():
 def test_clean_artifact_exits_zero_and_says_so():
     result = run_cli("lint", str(EXAMPLES / "clean"))
     assert result.returncode == 0
-    assert b"All checks passed" in result.stdout
+    assert b"Found 0 errors, 0 warnings" in result.stdout
+    quiet = run_cli("lint", "--ignore", "MDL006,SCH009", str(EXAMPLES / "clean"))
+    assert quiet.returncode == 0 and b"All checks passed (1 artifact linted)." in quiet.stdout
 
 
 def test_json_diagnostic_matches_the_contract(tmp_path):

@@ -1,0 +1,170 @@
+"""The artifact's model files, identified and (for pickles) scanned once, shared by the MDL rules."""
+
+from __future__ import annotations
+
+import ast
+import re
+import zipfile
+from dataclasses import dataclass
+
+from artifact_lint.artifact import ReadError
+from artifact_lint.model_formats import ModelFormat, model_candidates, read_head
+from artifact_lint.pickle_scan import PickleScan, scan_pickle
+from artifact_lint.rules._flow import ScoreFacts
+from artifact_lint.rules._fold import Folded, fold
+from artifact_lint.rules._imports import call_name
+
+SCAN_SECONDS = 5.0
+PICKLED = ("pickle", "joblib-compressed")
+XGBOOST_VERSION = re.compile(rb'"version"\s*:\s*\[\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\]')
+LIGHTGBM_VERSION = re.compile(rb"(?m)^version=(v\d+)")
+
+# Loader -> the formats it can read.
+LOADERS = {
+    "joblib.load": {"pickle", "joblib-compressed"},
+    "pickle.load": {"pickle"}, "pickle.loads": {"pickle"}, "cloudpickle.load": {"pickle"}, "dill.load": {"pickle"},
+    "pandas.read_pickle": {"pickle", "joblib-compressed"},
+    "torch.load": {"pytorch", "pickle"}, "torch.jit.load": {"torchscript"},
+    "onnxruntime.InferenceSession": {"onnx"}, "onnx.load": {"onnx"},
+    "xgboost.Booster": {"xgboost-json", "xgboost-ubj"}, "lightgbm.Booster": {"lightgbm-text"},
+    "tensorflow.keras.models.load_model": {"keras-h5", "keras-v3"}, "keras.models.load_model": {"keras-h5", "keras-v3"},
+    "keras.saving.load_model": {"keras-v3", "keras-h5"},
+}
+ADVICE = {
+    "pickle": "joblib.load or pickle.load", "joblib-compressed": "joblib.load", "xgboost-json": "xgboost.Booster().load_model",
+    "xgboost-ubj": "xgboost.Booster().load_model", "lightgbm-text": "lightgbm.Booster(model_file=...)",
+    "onnx": "onnxruntime.InferenceSession", "pytorch": "torch.load", "torchscript": "torch.jit.load",
+    "keras-h5": "tf.keras.models.load_model", "keras-v3": "keras.models.load_model",
+}
+
+
+@dataclass
+class ModelFile:
+    path: str  # container path
+    format: ModelFormat
+    head: bytes
+    tail: bytes  # the last bytes, where XGBoost writes its version
+    scans: list[tuple[str, PickleScan]]  # (where: the file, or "file:member" inside a PyTorch zip), scan
+
+
+def model_files(ctx) -> list[ModelFile]:
+    return ctx.cached("models", lambda: _scan_all(ctx))
+
+
+def _scan_all(ctx) -> list[ModelFile]:
+    artifact = ctx.artifact
+    found = []
+    for relative, kind in model_candidates(artifact).items():
+        path = artifact.member(relative) if relative != "." else artifact.root
+        entry = artifact.entries.get(path)
+        if entry is None or entry.kind == "dir":
+            continue
+        head = read_head(artifact, path) or b""
+        found.append(ModelFile(path, kind, head, _tail(artifact, path, entry.size), _scans(artifact, path, kind)))
+    return found
+
+
+def _tail(artifact, path: str, size: int, count: int = 512) -> bytes:
+    try:
+        with artifact.open_binary(path) as stream:
+            stream.seek(max(size - count, 0))
+            return stream.read(count)
+    except (ReadError, OSError, ValueError):
+        return b""
+
+
+def _scans(artifact, path: str, kind: ModelFormat) -> list[tuple[str, PickleScan]]:
+    try:
+        if kind.kind in PICKLED:
+            with artifact.open_binary(path) as stream:
+                return [(path, scan_pickle(stream, max_seconds=SCAN_SECONDS))]
+        if kind.kind in ("pytorch", "torchscript"):
+            with artifact.open_binary(path) as stream, zipfile.ZipFile(stream) as archive:
+                scans = []
+                for member in archive.namelist():
+                    if member.endswith("/data.pkl") or member == "data.pkl":
+                        with archive.open(member) as inner:
+                            scans.append((f"{path}:{member}", scan_pickle(inner, max_seconds=SCAN_SECONDS)))
+                return scans
+    except (ReadError, zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return []
+    return []
+
+
+def recorded_versions(model: ModelFile) -> dict[str, str]:
+    """Library versions a model file records about the code that wrote it."""
+    versions: dict[str, str] = {}
+    for _, scan in model.scans:
+        versions.update(scan.versions)
+        if any(module.startswith("numpy._core") for module, _ in scan.globals):
+            versions.setdefault("numpy", ">= 2")
+    if model.format.kind == "xgboost-json":
+        match = XGBOOST_VERSION.search(model.head) or XGBOOST_VERSION.search(model.tail)
+        if match:
+            versions["xgboost"] = ".".join(part.decode() for part in match.groups())
+    if model.format.kind == "lightgbm-text":
+        match = LIGHTGBM_VERSION.search(model.head)
+        if match:
+            versions["lightgbm (format)"] = match.group(1).decode()
+    return versions
+
+
+@dataclass
+class LoaderCall:
+    node: ast.AST
+    loader: str
+    path: Folded
+
+
+def loader_calls(ctx) -> list[LoaderCall]:
+    """Calls in score.py that load a file from the artifact, with the loader that reads it.
+
+    Follows `with open(path, "rb") as handle: joblib.load(handle)` and `pickle.load(open(path, "rb"))`
+    as well as loaders given the path directly.
+    """
+    document = ctx.documents.score
+    if document is None or document.tree is None:
+        return []
+
+    def compute():
+        facts = ScoreFacts.of(ctx, document.tree)
+        calls = []
+        for site in facts.all_calls():
+            loader = call_name(facts.imports, site.call)
+            if loader not in LOADERS and loader.rsplit(".", 1)[-1] != "load_model":
+                continue
+            argument = site.call.args[0] if site.call.args else next(
+                (k.value for k in site.call.keywords if k.arg in ("model_file", "filename", "f", "path_or_bytes", "filepath")),
+                None)
+            path = _opened_path(facts, site, argument)
+            if path is not None and path.base == "artifact":
+                calls.append(LoaderCall(site.call, loader, path))
+        return calls
+
+    return ctx.cached("models.loaders", compute)
+
+
+def _opened_path(facts: ScoreFacts, site, argument) -> Folded | None:
+    if argument is None:
+        return None
+    if isinstance(argument, ast.Call) and call_name(facts.imports, argument) in ("open", "io.open", "builtins.open"):
+        argument = argument.args[0] if argument.args else None
+    elif isinstance(argument, ast.Name):
+        opened = _with_handles(site.function or facts.tree).get(argument.id)
+        if opened is not None:
+            argument = opened
+    folded = fold(argument, site.env) if argument is not None else None
+    return folded.as_path() if folded is not None else None
+
+
+def _with_handles(scope) -> dict[str, ast.expr]:
+    """`with open(path) as handle` in a function: handle name -> the path expression."""
+    handles = {}
+    for node in ast.walk(scope):
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                call = item.context_expr
+                if (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "open"
+                        and call.args and isinstance(item.optional_vars, ast.Name)):
+                    handles[item.optional_vars.id] = call.args[0]
+    return handles

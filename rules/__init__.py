@@ -17,6 +17,7 @@ RULE_MODULES = (
     "score_effects",
     "score_output",
     "packaging",
+    "manifest",
     "security",
     "schemas",
     "model_files",

@@ -1,12 +1,14 @@
 """ADS's `.model-ignore`, reproduced exactly as oracle-ads 2.16 applies it when it zips an artifact.
 
-ADS (ads.common.utils.get_files) reads the file with `.strip().split("\\n")`, skips lines that
-start with `#` or are blank, turns a trailing `/` into `*`, and drops every file *and folder*
-whose absolute path `re.search`es `fnmatch.translate("/" + pattern.strip())`. The consequences
-are not gitignore's: `*` crosses folders, `lib/` drops `libsvm.txt`, a pattern can match a folder
-above the artifact and drop everything, a CRLF file keeps `\\r` so folder patterns match nothing,
-and `!`, `**` and a leading `/` are literal. Reproducing it exactly is what lets a lint say which
-files will really be uploaded.
+ADS (ads.common.utils.get_files) reads the file in text mode through fsspec (so universal
+newlines: CRLF and CR become LF, measured with fsspec 2026.9), splits `.strip().split("\\n")`,
+skips lines that start with `#` (not indented ones) or are blank, turns a trailing `/` into `*`,
+and drops every file *and folder* whose absolute path `re.search`es
+`fnmatch.translate("/" + pattern.strip())`. The consequences are not gitignore's: `*` crosses
+folders, `lib/` drops `libsvm.txt`, a pattern can match a folder above the artifact and drop
+everything, `.venv` drops the folder entry but not its files, and `!`, `**` and a leading `/`
+are literal. Reproducing it exactly is what lets a lint say which files will really be uploaded;
+tests pin the odd cases, and a differential run against ADS 2.16's own function agreed.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ IGNORE_FILE = ".model-ignore"
 @dataclass(frozen=True)
 class IgnorePattern:
     line: int  # 1-based line in .model-ignore
-    written: str  # the line as ADS sees it (a CRLF file leaves a trailing \r)
+    written: str  # the line as ADS sees it
     regex: re.Pattern
 
     @property
@@ -31,12 +33,13 @@ class IgnorePattern:
 
     @property
     def folder_pattern(self) -> bool:
-        """Written with a trailing slash, which ADS turns into `*` (unless a \\r hides the slash)."""
+        """Written with a trailing slash, which ADS turns into `*`."""
         return self.written.endswith("/")
 
 
 def read_patterns(text: str) -> list[IgnorePattern]:
     """The patterns ADS applies, in order, with the line each comes from."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # what a text-mode read hands ADS
     skipped_lines = text[: len(text) - len(text.lstrip())].count("\n")
     patterns = []
     for index, line in enumerate(text.strip().split("\n")):

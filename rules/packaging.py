@@ -21,7 +21,7 @@ HELPER_SCORE = GOOD_SCORE.replace("import joblib\n", "import joblib\nimport libr
 
 
 def _pattern_span(pattern: IgnorePattern) -> Span:
-    return Span.of(pattern.line, 1, pattern.line, len(pattern.written.rstrip("\r")) + 1)
+    return Span.of(pattern.line, 1, pattern.line, len(pattern.written) + 1)
 
 
 def _required_files(ctx) -> dict[str, str]:
@@ -110,9 +110,9 @@ class SurprisingIgnorePattern(Rule):
     Reports patterns that drop files whose names only start like the pattern (`var/` dropping
     `variables/`, `lib/` dropping `libsvm.txt`), patterns that match a folder above the
     artifact, a folder pattern without a slash (`.venv` drops the folder entry but uploads its
-    files), and syntax ADS does not understand: Windows line endings (which keep every folder
-    pattern from matching), `!negation`, `**`, a leading `/`, and indented comments. ADS's own
-    default file, in an ordinary artifact, is quiet.
+    files), and syntax ADS does not understand: `!negation`, `**`, a leading `/`, and indented
+    comments. ADS's own default file, in an ordinary artifact, is quiet. (Windows line endings
+    are fine: ADS reads the file in text mode, which turns them into plain newlines.)
 
     ## Why it matters
     .model-ignore looks like .gitignore but is matched with fnmatch against absolute paths; the
@@ -122,15 +122,15 @@ class SurprisingIgnorePattern(Rule):
     `var/` in an artifact holding a TensorFlow SavedModel (`variables/variables.index`).
 
     ## Fix
-    Name exactly what to drop; save .model-ignore with Unix line endings (safe fix).
+    Name exactly what to drop. Safe fix for an indented comment: start it at the line's beginning.
     """
 
     code, name, severity = "PKG002", "surprising-ignore-pattern", Severity.WARNING
     fix_kind, default_path = "S", ".model-ignore"
-    valid = [Case(artifact({".model-ignore": TYPICAL_IGNORE}))]
+    valid = [Case(artifact({".model-ignore": TYPICAL_IGNORE})),
+             Case(artifact({".model-ignore": TYPICAL_IGNORE.replace("\n", "\r\n")}))]
     invalid = [
         Case(artifact({".model-ignore": TYPICAL_IGNORE, "variables/variables.index": b"\0"}), expect=[(8, 1)]),
-        Case(artifact({".model-ignore": "logs/\r\n*.log\r\n"}), expect=[(1, 1)]),
         Case(artifact({".model-ignore": "!keep.txt\n/build\n**/tmp\n  # note\n"}), expect=[(1, 1), (2, 1), (3, 1), (4, 1)]),
         Case(artifact({".model-ignore": ".venv\n", ".venv/lib/site.py": "x = 1\n"}), expect=[(1, 1)]),
     ]
@@ -139,18 +139,19 @@ class SurprisingIgnorePattern(Rule):
         upload = upload_of(ctx)
         if upload.ignore_path is None:
             return
-        if "\r\n" in upload.ignore_text:
-            fixed = upload.ignore_text.replace("\r\n", "\n")
-            lines = upload.ignore_text.split("\n")
-            whole = Span.of(1, 1, len(lines), len(lines[-1]) + 1)
-            yield self.diagnostic(upload.ignore_path, Span.of(1, 1, 1, 1 + len(lines[0].rstrip("\r"))),
-                                  ".model-ignore has Windows line endings; ADS keeps the \\r, so folder patterns "
-                                  "(ending in /) match nothing", fix=Fix("Use Unix line endings", Applicability.SAFE,
-                                                                         (Edit(upload.ignore_path, whole, fixed),)))
         for pattern in upload.patterns:
             message = self._syntax(pattern) or self._surprise(ctx, upload, pattern)
             if message:
-                yield self.diagnostic(upload.ignore_path, _pattern_span(pattern), message)
+                yield self.diagnostic(upload.ignore_path, _pattern_span(pattern), message, fix=self._fix(upload, pattern))
+
+    @staticmethod
+    def _fix(upload: Upload, pattern: IgnorePattern) -> Fix | None:
+        """An indented comment becomes a comment; nothing else here is mechanical."""
+        if not pattern.written.lstrip().startswith("#"):
+            return None
+        indent = len(pattern.written) - len(pattern.written.lstrip())
+        edit = Edit(upload.ignore_path, Span.of(pattern.line, 1, pattern.line, indent + 1), "")
+        return Fix("Start the comment at the beginning of the line", Applicability.SAFE, (edit,))
 
     @staticmethod
     def _syntax(pattern: IgnorePattern) -> str | None:

@@ -47,7 +47,8 @@ def test_windows_line_endings_are_read_as_plain_newlines():
         ("!keep.txt\n", ["keep.txt", "!keep.txt"], ["keep.txt"]),  # no negation: ! is literal
         ("/build\n", ["build", "build/x"], ["build", "build/x"]),  # "//build" matches nothing
         ("**/data\n", ["data", "a/data", "data.csv"], ["data.csv"]),  # ** is just * * (the artifact path has folders)
-        ("  # indented\n", ["# indented", "x"], ["x"]),  # not a comment: the pattern "# indented"
+        ("*.tmp\n  # indented\n", ["# indented", "x"], ["x"]),  # not a comment: the pattern "# indented"
+        ("  # first line\n", ["# first line", "x"], ["# first line", "x"]),  # the file's strip() makes it one
         ("# comment\n\n", ["# comment", "x"], ["# comment", "x"]),
     ],
 )

@@ -100,6 +100,7 @@ class Diagnostic:
     ads_test: str | None = None
     fix: Fix | None = None
     artifact: str = ""
+    excerpt: bool = True  # False when the source line would show a secret
 
     @property
     def line(self) -> int:

@@ -72,6 +72,7 @@ class Rule:
         severity: Severity | None = None,
         fix: Fix | None = None,
         ads_test: str | None = None,
+        excerpt: bool = True,
     ) -> Diagnostic:
         return Diagnostic(
             code=self.code,
@@ -82,6 +83,7 @@ class Rule:
             span=span,
             ads_test=ads_test or self.ads_test,
             fix=fix,
+            excerpt=excerpt,
         )
 
     @classmethod

@@ -106,7 +106,7 @@ class SecretInArtifact(Rule):
             for label, start, end in find_secrets(PurePosixPath(path).name, text)[:MAX_FINDINGS_PER_FILE]:
                 yield self.diagnostic(path, _span(text, start, end),
                                       f"{path} holds {label} (value not shown); anyone who can read the model can "
-                                      f"download it: remove it and rotate the credential")
+                                      f"download it: remove it and rotate the credential", excerpt=False)
 
 
 class UnsafeZip(Rule):

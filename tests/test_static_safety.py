@@ -50,3 +50,17 @@ def test_nothing_from_the_artifact_runs(tmp_path):
     # The unpickling really would have written it: the test can fail.
     pickle.loads(files["model.pkl"]).close()
     assert sentinel.exists()
+
+
+def test_secrets_are_reported_but_never_printed(tmp_path):
+    from rules._samples import SCORE_PY, artifact
+
+    key = "AKIA" + "Q" * 16
+    token = "hf_" + "x" * 34
+    files = artifact({"score.py": SCORE_PY + f"\nAWS_KEY = '{key}'\n", ".env": f"HF_TOKEN={token}\n"})
+    path = make_artifact(tmp_path, files)
+    for fmt in ("text", "json"):
+        result = run_cli("lint", "--format", fmt, "--select", "SEC001", str(path))
+        assert result.returncode == 1
+        assert result.stdout.count(b"SEC001") >= 2
+        assert key.encode() not in result.stdout and token.encode() not in result.stdout

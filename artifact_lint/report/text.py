@@ -36,7 +36,7 @@ def location(result: ArtifactResult, diagnostic: Diagnostic) -> str:
 def excerpt(lines: list[str], diagnostic: Diagnostic) -> list[Text]:
     """The finding's first line with a gutter, and carets under the span."""
     span = diagnostic.span
-    if span is None or not 0 < span.start.line <= len(lines):
+    if span is None or not diagnostic.excerpt or not 0 < span.start.line <= len(lines):
         return []
     source = lines[span.start.line - 1].expandtabs(1)
     start = span.start.column - 1

@@ -6,7 +6,8 @@ from rules._samples import RUNTIME_YAML, SCORE_PY, artifact
 from tests.helpers import lint, make_artifact
 
 BAD_PREDICT = SCORE_PY.replace("def predict(data, model=load_model()):", "def predict(payload, model=load_model()):").replace(
-    "json.loads(data) if isinstance(data, (bytes, str)) else data", "json.loads(payload) if isinstance(payload, (bytes, str)) else payload")
+    "json.loads(data) if isinstance(data, (bytes, str)) else data",
+    "json.loads(payload) if isinstance(payload, (bytes, str)) else payload")
 
 
 def codes(tmp_path, files) -> list[str]:

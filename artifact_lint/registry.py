@@ -27,6 +27,13 @@ Expectation = tuple
 
 
 @dataclass(frozen=True)
+class SparseFile:
+    """A large file of zeros in a rule case, written sparse by the tests (and never built in memory)."""
+
+    size: int
+
+
+@dataclass(frozen=True)
 class Case:
     """A whole artifact (file name -> text or bytes) and, for invalid cases, the spans expected."""
 

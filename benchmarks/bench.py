@@ -11,7 +11,9 @@ cold <= 0.25 s median, 1,000 artifacts <= 5 s, peak memory <= 150 MB.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import pickle
 import shutil
 import statistics
 import subprocess
@@ -27,8 +29,8 @@ from rules._samples import RUNTIME_YAML, SCORE_PY  # noqa: E402  (the repo's own
 
 
 def make_artifacts(root: Path, count: int, model_bytes: int = 40_000) -> Path:
-    """`count` artifacts shaped like ADS writes them for small estimators."""
-    model = b"\x80\x05" + os.urandom(model_bytes) + b"."
+    """`count` artifacts shaped like ADS writes them for small estimators (a pickle of tens of KB)."""
+    model = pickle.dumps({"coef_": os.urandom(model_bytes), "classes_": [0, 1, 2], "_sklearn_version": "1.5.2"}, protocol=5)
     for index in range(count):
         folder = root / f"model_{index:04d}"
         folder.mkdir(parents=True)
@@ -38,10 +40,40 @@ def make_artifacts(root: Path, count: int, model_bytes: int = 40_000) -> Path:
     return root
 
 
+def write_sparse_pickle(path: Path, size: int) -> None:
+    """A pickle holding one `size`-byte bytes object, written sparse (no disk is filled)."""
+    with open(path, "wb") as handle:
+        handle.write(b"\x80\x04\x8e" + size.to_bytes(8, "little"))
+        handle.seek(size, os.SEEK_CUR)
+        handle.write(b"\x94.")
+
+
+def write_schema(path: Path, size: int) -> None:
+    """A real schema file of about `size` bytes: many columns with statistics."""
+    item = {"dtype": "float64", "feature_type": "Continuous", "name": "", "required": True, "description": "",
+            "domain": {"values": "Continuous", "stats": {"count": 1000.0, "mean": 0.5, "standard deviation": 0.29},
+                       "constraints": []}, "order": 0}
+    with open(path, "w") as handle:
+        handle.write('{"schema": [')
+        written, index = 0, 0
+        while written < size:
+            item["name"] = item["description"] = f"feature_{index}"
+            item["order"] = index
+            text = ("," if index else "") + json.dumps(item)
+            handle.write(text)
+            written += len(text)
+            index += 1
+        handle.write('], "version": "1.1"}')
+
+
+# A user's install has its bytecode cached; this sandbox sets PYTHONDONTWRITEBYTECODE, so drop it.
+CHILD_ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+
+
 def timed_run(args: list[str]) -> tuple[float, float, int]:
     """(wall seconds, peak RSS in MB, exit code) of one command, measured with wait4."""
     started = time.perf_counter()
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=CHILD_ENV)
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -68,7 +100,7 @@ def main() -> None:
     try:
         single = make_artifacts(workdir / "single", 1) / "model_0000"
         many = make_artifacts(workdir / "many", options.artifacts)
-        timed_run(lint_command(str(single)))  # warm the OS file cache, as on a second run
+        timed_run(lint_command(str(single)))  # warm the OS file cache and write the bytecode, as on a second run
 
         cold = [timed_run(lint_command(str(single))) for _ in range(options.runs)]
         report("one artifact, cold process", [c[0] for c in cold], [c[1] for c in cold], "<= 0.25 s")
@@ -77,6 +109,17 @@ def main() -> None:
         report(f"{options.artifacts} artifacts, one invocation", [b[0] for b in bulk], [b[1] for b in bulk], "<= 5 s")
         per = statistics.median(b[0] for b in bulk) / options.artifacts * 1000
         print(f"{'':<38} {per:.2f} ms per artifact")
+
+        for label, size, budget in (("1 GB model", 1 << 30, "<= 5 s"), ("2 GB sparse model", 2 << 30, "in seconds")):
+            big = make_artifacts(workdir / label.replace(" ", "_"), 1) / "model_0000"
+            write_sparse_pickle(big / "model.joblib", size)
+            run = [timed_run(lint_command(str(big))) for _ in range(3)]
+            report(f"one artifact with a {label}", [r[0] for r in run], [r[1] for r in run], budget)
+
+        schema_folder = make_artifacts(workdir / "big_schema", 1) / "model_0000"
+        write_schema(schema_folder / "input_schema.json", 200 * 1024 * 1024)
+        run = [timed_run(lint_command(str(schema_folder))) for _ in range(3)]
+        report("one artifact with a 200 MB schema", [r[0] for r in run], [r[1] for r in run], "in seconds")
 
         baseline = [timed_run([sys.executable, "-c", "pass"])[0] for _ in range(options.runs)]
         print(f"{'bare python start-up (for reference)':<38} median {statistics.median(baseline):.3f} s")

@@ -9,7 +9,7 @@ from artifact_lint.artifact import SCORE_PY, DirectoryArtifact, format_size
 from artifact_lint.diagnostics import Applicability, Edit, Fix, Position, Severity, Span
 from artifact_lint.model_formats import model_candidates
 from artifact_lint.model_ignore import IGNORE_FILE
-from artifact_lint.registry import Case, Rule
+from artifact_lint.registry import Case, Rule, SparseFile
 from artifact_lint.rules._samples import artifact
 from artifact_lint.rules._upload import upload_of
 
@@ -134,7 +134,7 @@ class ArtifactSize(Rule):
     code, name, severity = "ART006", "artifact-size", Severity.INFO
     default_path = "."
     valid = [Case(artifact())]
-    invalid = [Case(artifact({"weights.bin": b"\0" * (100 * MB + 1)}), expect=[(".", None)])]
+    invalid = [Case(artifact({"weights.bin": SparseFile(100 * MB + 1)}), expect=[(".", None)])]
 
     def check(self, ctx):
         upload = upload_of(ctx)

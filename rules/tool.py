@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from artifact_lint.diagnostics import Severity, Span
-from artifact_lint.registry import Case, Rule, all_rules
+from artifact_lint.registry import Case, Rule, SparseFile, all_rules
 from artifact_lint.rules._samples import RUNTIME_YAML, SCORE_PY, artifact
 
 SUPPRESSED_PREDICT = SCORE_PY.replace(
@@ -136,7 +136,7 @@ class FileNotChecked(Rule):
     code, name, severity = "ALX003", "file-not-checked", Severity.ERROR
     default_path = "score.py"
     valid = [Case(artifact())]
-    invalid = [Case(artifact({"score.py": "#" * (16 * 1024 * 1024 + 1)}), expect=[("score.py", None)])]
+    invalid = [Case(artifact({"score.py": SparseFile(16 * 1024 * 1024 + 1)}), expect=[("score.py", None)])]
 
     def check(self, ctx):
         documents = ctx.documents

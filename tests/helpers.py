@@ -10,6 +10,7 @@ from pathlib import Path
 
 from artifact_lint.config import ConfigLoader
 from artifact_lint.engine import LintRun, lint_paths
+from artifact_lint.registry import SparseFile
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -34,7 +35,10 @@ def write_files(root: Path, files: dict) -> None:
     for name, content in files.items():
         target = root / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
+        if isinstance(content, SparseFile):
+            with open(target, "wb") as handle:
+                handle.truncate(content.size)
+        elif isinstance(content, bytes):
             target.write_bytes(content)
         else:
             target.write_bytes(content.encode("utf-8"))
@@ -46,9 +50,14 @@ def make_artifact(tmp_path: Path, files: dict, container: str = "directory", con
         write_config(tmp_path, config)
     if container == "zip":
         path = tmp_path / "artifact.zip"
-        with zipfile.ZipFile(path, "w") as archive:
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, content in files.items():
-                archive.writestr(name, content)
+                if isinstance(content, SparseFile):
+                    with archive.open(name, "w", force_zip64=True) as member:
+                        for start in range(0, content.size, 1 << 24):
+                            member.write(bytes(min(1 << 24, content.size - start)))
+                else:
+                    archive.writestr(name, content)
         return path
     folder = tmp_path / "artifact"
     folder.mkdir()

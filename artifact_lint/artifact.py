@@ -8,6 +8,7 @@ so a hostile folder cannot make the linter hang.
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import zipfile
@@ -79,6 +80,12 @@ class Artifact:
 
     def __init__(self, display: str):
         self.display = display
+        self.overlay: dict[str, bytes] = {}
+
+    def set_overlay(self, files: dict[str, bytes]) -> None:
+        """Lint these contents in place of what is on disk (an editor's unsaved buffer, fix mode's next round)."""
+        self.overlay = dict(files)
+        self.__dict__.pop("entries", None)
 
     # -- implemented by the two kinds -------------------------------------------------
     def _scan(self) -> list[Entry]:
@@ -95,7 +102,14 @@ class Artifact:
     # -- shared ----------------------------------------------------------------------
     @cached_property
     def entries(self) -> dict[str, Entry]:
-        return {entry.path: entry for entry in self._scan()}
+        entries = {entry.path: entry for entry in self._scan()}
+        for path, data in self.overlay.items():
+            entries[path] = Entry(path, "file", len(data))
+            parent = PurePosixPath(path).parent
+            while str(parent) not in (".", ""):
+                entries.setdefault(str(parent), Entry(str(parent), "dir"))
+                parent = parent.parent
+        return entries
 
     def member(self, relative: str) -> str:
         """The container path of `relative`, a path relative to the artifact root."""
@@ -126,6 +140,8 @@ class Artifact:
 
     def open_binary(self, path: str) -> BinaryIO:
         """A readable (and seekable) binary stream of a regular file, for streaming scans and hashes."""
+        if path in self.overlay:
+            return io.BytesIO(self.overlay[path])
         entry = self._entry_for_reading(path)
         return self._open(entry)
 
@@ -143,6 +159,11 @@ class Artifact:
         return entry
 
     def read_bytes(self, path: str, limit: int) -> bytes:
+        if path in self.overlay:
+            data = self.overlay[path]
+            if len(data) > limit:
+                raise FileTooLarge(path, len(data), limit)
+            return data
         return self._read(self._entry_for_reading(path), limit)
 
 

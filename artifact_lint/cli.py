@@ -54,31 +54,27 @@ def cli() -> None:
     """
 
 
-@cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Output format.")
-@click.option("--output-file", "-o", type=click.Path(dir_okay=False), help="Write the report here instead of stdout.")
-@click.option("--select", multiple=True, callback=_selectors,
-              help="Rules to run instead of all: codes, prefixes (RTY) or names, comma-separated.")
-@click.option("--ignore", multiple=True, callback=_selectors, help="Rules to skip (codes, prefixes or names).")
-@click.option("--extend-select", multiple=True, callback=_selectors, help="Rules to add to the selection.")
-@click.option("--fail-on", type=click.Choice(SEVERITIES), default=None,
-              help="Lowest severity that makes the exit code 1 [default: error, or the config's fail-on].")
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (tool errors still exit 2).")
-@click.option("--runtime", type=click.Choice(RUNTIMES), default=None,
-              help="conda (default): runtime.yaml is required; container: bring-your-own-container deployment.")
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
-              help="Use this config file instead of the nearest pyproject.toml / artifact-lint.toml.")
-def lint(paths, fmt, output_file, select, ignore, extend_select, fail_on, exit_zero, runtime, config_file):
-    """Lint artifact folders, artifact zips, or folders holding artifacts.
+def selection_options(command):
+    """The options lint and fix share: what to check, how strictly, with which config."""
+    options = [
+        click.option("--select", multiple=True, callback=_selectors,
+                     help="Rules to run instead of all: codes, prefixes (RTY) or names, comma-separated."),
+        click.option("--ignore", multiple=True, callback=_selectors, help="Rules to skip (codes, prefixes or names)."),
+        click.option("--extend-select", multiple=True, callback=_selectors, help="Rules to add to the selection."),
+        click.option("--fail-on", type=click.Choice(SEVERITIES), default=None,
+                     help="Lowest severity that makes the exit code 1 [default: error, or the config's fail-on]."),
+        click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (tool errors still exit 2)."),
+        click.option("--runtime", type=click.Choice(RUNTIMES), default=None,
+                     help="conda (default): runtime.yaml is required; container: bring-your-own-container deployment."),
+        click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
+                     help="Use this config file instead of the nearest pyproject.toml / artifact-lint.toml."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
-    A folder holding score.py or runtime.yaml is an artifact; any other folder is searched for
-    artifacts (skipping .git, virtualenvs, site-packages and node_modules).
-    """
-    from artifact_lint.engine import lint_paths
-    from artifact_lint.report import render
 
+def _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, runtime):
     try:
         loader = ConfigLoader(Path(config_file) if config_file else None)
     except ConfigError as error:
@@ -90,6 +86,25 @@ def lint(paths, fmt, output_file, select, ignore, extend_select, fail_on, exit_z
         "fail_on": Severity.parse(fail_on) if fail_on else None,
         "runtime": runtime,
     }
+    return loader, overrides
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format.")
+@click.option("--output-file", "-o", type=click.Path(dir_okay=False), help="Write the report here instead of stdout.")
+@selection_options
+def lint(paths, fmt, output_file, select, ignore, extend_select, fail_on, exit_zero, runtime, config_file):
+    """Lint artifact folders, artifact zips, or folders holding artifacts.
+
+    A folder holding score.py or runtime.yaml is an artifact; any other folder is searched for
+    artifacts (skipping .git, virtualenvs, site-packages and node_modules).
+    """
+    from artifact_lint.engine import lint_paths
+    from artifact_lint.report import render
+
+    loader, overrides = _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, runtime)
     run = lint_paths(list(paths), loader, overrides)
     with _open_output(output_file) as stream:
         render(run, fmt, stream, color=False if output_file else None)
@@ -100,6 +115,27 @@ def lint(paths, fmt, output_file, select, ignore, extend_select, fail_on, exit_z
 def _warn_config(loader: ConfigLoader) -> None:
     for warning in loader.warnings():
         click.echo(f"artifact-lint: warning: {warning}", err=True)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes marked unsafe (they may change behaviour).")
+@click.option("--diff", "show_diff", is_flag=True, help="Print the changes as a unified diff and write nothing.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format of the report of what is left.")
+@selection_options
+def fix(paths, unsafe_fixes, show_diff, fmt, select, ignore, extend_select, fail_on, exit_zero, runtime, config_file):
+    """Fix what is mechanical, in place (atomically), and report what is left.
+
+    Safe fixes are applied; unsafe ones with --unsafe-fixes. Fixes are applied in rounds until
+    nothing changes. With --diff nothing is written and the exit code is 1 when something would
+    change.
+    """
+    from artifact_lint.fix_command import run_fix
+
+    loader, overrides = _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, runtime)
+    sys.exit(run_fix(list(paths), loader, overrides, unsafe=unsafe_fixes, show_diff=show_diff, fmt=fmt,
+                     exit_zero=exit_zero))
 
 
 @cli.command("rules")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import codecs
 import io
+import re
 import tokenize
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,6 +22,7 @@ from artifact_lint.artifact import RUNTIME_YAML, SCORE_PY, Artifact, FileTooLarg
 from artifact_lint.diagnostics import Position, Span
 
 MAX_SOURCE_BYTES = 16 * 1024 * 1024
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # A real runtime.yaml is about 1 KB; anything past this is not one.
 MAX_RUNTIME_YAML_BYTES = 1024 * 1024
 # JSON files (schemas, manifest) larger than this are measured, not parsed.
@@ -49,6 +51,18 @@ class TextDocument:
     def line(self, number: int) -> str:
         """Line `number` (1-based), or "" past the end."""
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
+
+    def whole_span(self) -> Span:
+        """From the first character to the end, for edits that replace the whole file."""
+        breaks = [match.end() for match in LINE_BREAK.finditer(self.text)]
+        last_start = breaks[-1] if breaks else 0
+        return Span.of(1, 1, len(breaks) + 1, len(self.text) - last_start + 1)
+
+    def line_span(self, number: int) -> Span:
+        """All of line `number` with its line break, for edits that delete the line."""
+        if number < len(self.lines):
+            return Span.of(number, 1, number + 1, 1)
+        return Span.of(number, 1, number, len(self.line(number)) + 1)
 
     def end_of_line_span(self, number: int) -> Span:
         """The whole of line `number`, for findings that belong to a line rather than a token."""
@@ -235,22 +249,19 @@ def node_span(node: yaml.Node) -> Span:
 class Documents:
     """Lazy, cached access to the parsed files of one artifact (parsed at most once)."""
 
-    def __init__(self, artifact: Artifact, overrides: dict[str, bytes] | None = None):
+    def __init__(self, artifact: Artifact):
         self.artifact = artifact
-        self.overrides = overrides or {}
         self.read_problems: dict[str, Problem] = {}
 
     def locate(self, name: str) -> str | None:
         """The container path of score.py / runtime.yaml: at the root, else the one misplaced copy."""
         at_root = self.artifact.member(name)
-        if at_root in self.overrides or self.artifact.is_file(at_root):
+        if self.artifact.is_file(at_root):
             return at_root
         found = self.artifact.locate(name)
         return found[0] if len(found) == 1 else None
 
     def read(self, path: str, limit: int) -> bytes | None:
-        if path in self.overrides:
-            return self.overrides[path]
         try:
             return self.artifact.read_bytes(path, limit)
         except FileTooLarge as error:

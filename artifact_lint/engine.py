@@ -98,11 +98,11 @@ def _run_phase(ctx: LintContext, phase: str, errors: list[str]) -> list[Diagnost
     return found
 
 
-def lint_artifact(artifact: Artifact, config: Config, overrides: dict[str, bytes] | None = None) -> ArtifactResult:
+def lint_artifact(artifact: Artifact, config: Config) -> ArtifactResult:
     selected = resolve_selection(
         list(config.select) if config.select is not None else None, list(config.ignore), list(config.extend_select)
     )
-    ctx = LintContext(artifact, config, Documents(artifact, overrides), selected)
+    ctx = LintContext(artifact, config, Documents(artifact), selected)
     errors: list[str] = []
     diagnostics = [d for d in _run_phase(ctx, "main", errors) if not _per_file_ignored(d, config)]
     for document in ctx.documents.text_documents():
@@ -134,9 +134,10 @@ def lint_paths(
         except ConfigError as error:
             run.tool_errors.append((artifact.display, str(error)))
             continue
-        documents = {artifact.member(stdin[0]): stdin[1]} if stdin else None
+        if stdin:
+            artifact.set_overlay({artifact.member(stdin[0]): stdin[1]})
         try:
-            run.results.append(lint_artifact(artifact, config, documents))
+            run.results.append(lint_artifact(artifact, config))
         finally:
             close = getattr(artifact, "close", None)
             if close:

@@ -42,6 +42,8 @@ class Case:
     runtime: str = "conda"
     config: dict = field(default_factory=dict)
     container: str = "directory"  # or "zip": the test packs `files` into a zip
+    # Files as `artifact-lint fix --unsafe-fixes --select <this rule>` must leave them.
+    fixed: dict = field(default_factory=dict)
     note: str = ""
 
 

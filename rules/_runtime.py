@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -188,8 +189,17 @@ def describe(node: yaml.Node) -> str:
     return repr(node.value)
 
 
+def misspelled_in_env(root: yaml.Node, name: str) -> bool:
+    """INFERENCE_CONDA_ENV holds an unknown key that looks like `name` (RTY113 renames it)."""
+    env = conda_env(root)
+    unknown = [key_name(key) for key, _ in (env.value if env is not None else []) if key_name(key) not in ENV_KEYS]
+    return bool(difflib.get_close_matches(name, [u for u in unknown if u], n=1, cutoff=0.75))
+
+
 def insert_env_key(document: YamlDocument, root: yaml.Node, name: str, value: str) -> Edit | None:
-    """An edit adding `name: value` to INFERENCE_CONDA_ENV, right after INFERENCE_ENV_PATH."""
+    """An edit adding `name: value` to INFERENCE_CONDA_ENV, right after INFERENCE_ENV_PATH (unless it is only misspelled)."""
+    if misspelled_in_env(root, name):
+        return None
     env = conda_env(root)
     pair = get(env, ENV_PATH) if env is not None else None
     if pair is None:

@@ -166,8 +166,10 @@ class NoiseFiles(Rule):
     fix_kind, default_path = "S", "."
     valid = [Case(artifact()), Case(artifact({"__pycache__/score.cpython-311.pyc": b"x", ".model-ignore": "__pycache__/\n"}))]
     invalid = [Case(artifact({"__pycache__/score.cpython-311.pyc": b"x", "test_json_output.json": "{}"}),
-                    expect=[("__pycache__", None), ("test_json_output.json", None)]),
-               Case(artifact({"helpers.pyc": b"x", ".model-ignore": "*.log"}), expect=[("helpers.pyc", None)])]
+                    expect=[("__pycache__", None), ("test_json_output.json", None)],
+                    fixed={".model-ignore": "__pycache__/\ntest_json_output.json\n"}),
+               Case(artifact({"helpers.pyc": b"x", ".model-ignore": "*.log"}), expect=[("helpers.pyc", None)],
+                    fixed={".model-ignore": "*.log\n*.pyc\n"})]
 
     def check(self, ctx):
         upload = upload_of(ctx)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+from datetime import datetime, timezone
 from pathlib import PurePosixPath
 
 from artifact_lint.artifact import ReadError
-from artifact_lint.diagnostics import Severity
+from artifact_lint.diagnostics import Applicability, Edit, Fix, Severity
 from artifact_lint.jsondoc import JsonNode
 from artifact_lint.registry import Case, Rule
 from artifact_lint.rules._samples import artifact
@@ -27,6 +29,22 @@ def manifest_for(files: dict) -> str:
         entries[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
     return json.dumps({"files": entries, "generated_at": "2026-05-01T12:00:00+00:00", "generated_by": "oracle-ads",
                        "version": 1}, indent=1) + "\n"
+
+
+def render_manifest(hashes: dict[str, tuple[str, int]], epoch: str | None = None) -> str:
+    """The manifest artifact-lint writes; SOURCE_DATE_EPOCH (reproducible builds) fixes its timestamp."""
+    epoch = epoch or os.environ.get("SOURCE_DATE_EPOCH")
+    moment = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(timezone.utc).replace(microsecond=0)
+    files = {name: {"sha256": sha, "size": size} for name, (sha, size) in sorted(hashes.items())}
+    return json.dumps({"files": files, "generated_at": moment.isoformat(), "generated_by": "artifact-lint", "version": 1},
+                      indent=2) + "\n"
+
+
+def _regenerated(files: dict) -> str:
+    """What the fix writes for an artifact holding `files` (for rule cases)."""
+    data = {name: content.encode() if isinstance(content, str) else content for name, content in files.items()
+            if name != MANIFEST}
+    return render_manifest({name: (hashlib.sha256(blob).hexdigest(), len(blob)) for name, blob in data.items()}, epoch="0")
 
 
 GOOD = artifact()
@@ -141,7 +159,8 @@ class ManifestFileSet(_ManifestRule):
     code, name, severity = "PKG102", "manifest-file-set", Severity.ERROR
     fix_kind = "S"
     valid = [Case(WITH_MANIFEST), Case(WITH_MANIFEST, container="zip")]
-    invalid = [Case({**WITH_MANIFEST, "helpers.py": "X = 1\n"}, expect=[(2, 2)])]
+    invalid = [Case({**WITH_MANIFEST, "helpers.py": "X = 1\n"}, expect=[(2, 2)],
+                    fixed={MANIFEST: _regenerated({**GOOD, "helpers.py": "X = 1\n"})})]
 
     def check_manifest(self, ctx, document):
         if document.root is None or document.root.get("files") is None:
@@ -155,7 +174,7 @@ class ManifestFileSet(_ManifestRule):
             files_key = next(key for key, _ in document.root.value if key.value == "files")
             yield self.diagnostic(document.path, files_key.span,
                                   f"{MANIFEST} does not match the artifact's files ({'; '.join(parts)}); ADS refuses "
-                                  f"such an artifact")
+                                  f"such an artifact", fix=regenerate_fix(ctx, document))
 
 
 def _uploaded_files(ctx) -> set[str]:
@@ -164,6 +183,27 @@ def _uploaded_files(ctx) -> set[str]:
     prefix = f"{artifact.root}/" if artifact.root else ""
     return {path[len(prefix):] for path, entry in artifact.entries.items()
             if entry.kind != "dir" and path.startswith(prefix) and upload.kept(path) and path != artifact.member(MANIFEST)}
+
+
+def _uploaded_hashes(ctx) -> dict[str, tuple[str, int]]:
+    """sha256 and size of every uploaded file (streamed), computed once per artifact."""
+    def compute():
+        hashes = {}
+        for relative in sorted(_uploaded_files(ctx)):
+            path = ctx.artifact.member(relative)
+            try:
+                hashes[relative] = (sha256_of(ctx.artifact, path), ctx.artifact.entries[path].size)
+            except (ReadError, OSError):
+                continue
+        return hashes
+    return ctx.cached("manifest.hashes", compute)
+
+
+def regenerate_fix(ctx, document) -> Fix:
+    """Replace the manifest with one that matches the artifact as it is."""
+    content = render_manifest(_uploaded_hashes(ctx))
+    return Fix("Regenerate the manifest from the artifact's files", Applicability.SAFE,
+               (Edit(document.path, document.whole_span(), content),))
 
 
 def sha256_of(artifact, path: str) -> str:
@@ -196,7 +236,8 @@ class ManifestMismatch(_ManifestRule):
     code, name, severity = "PKG103", "manifest-mismatch", Severity.ERROR
     fix_kind = "S"
     valid = [Case(WITH_MANIFEST)]
-    invalid = [Case({**WITH_MANIFEST, "model.joblib": b"\x80\x04K\x02."}, expect=[(3, 3)])]
+    invalid = [Case({**WITH_MANIFEST, "model.joblib": b"\x80\x04K\x02."}, expect=[(3, 3)],
+                    fixed={MANIFEST: _regenerated({**GOOD, "model.joblib": b"\x80\x04K\x02."})})]
 
     def check_manifest(self, ctx, document):
         artifact = ctx.artifact
@@ -208,12 +249,11 @@ class ManifestMismatch(_ManifestRule):
             expected_size, expected_sha = value.get("size").value, value.get("sha256").value
             if entry.size != expected_size:
                 yield self.diagnostic(document.path, key.span, f"{key.value} is {entry.size} bytes, the manifest says "
-                                                               f"{expected_size}; ADS's load_model() will refuse it")
+                                                               f"{expected_size}; ADS's load_model() will refuse it",
+                                      fix=regenerate_fix(ctx, document))
                 continue
-            try:
-                actual = sha256_of(artifact, path)
-            except (ReadError, OSError):
-                continue
-            if actual != expected_sha:
+            actual = _uploaded_hashes(ctx).get(key.value, (None,))[0]
+            if actual is not None and actual != expected_sha:
                 yield self.diagnostic(document.path, key.span, f"{key.value}'s sha256 differs from the manifest's; the "
-                                                               f"file changed after the manifest was written")
+                                                               f"file changed after the manifest was written",
+                                      fix=regenerate_fix(ctx, document))

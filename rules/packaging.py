@@ -24,6 +24,15 @@ def _pattern_span(pattern: IgnorePattern) -> Span:
     return Span.of(pattern.line, 1, pattern.line, len(pattern.written) + 1)
 
 
+def _delete_pattern(upload: Upload, pattern: IgnorePattern) -> Fix:
+    """Unsafe: whatever else the pattern dropped will be uploaded too."""
+    lines = upload.ignore_text.replace("\r\n", "\n").split("\n")
+    last = pattern.line >= len(lines) - (1 if upload.ignore_text.endswith("\n") else 0)
+    span = Span.of(pattern.line, 1, pattern.line, len(pattern.written) + 1) if last else Span.of(pattern.line, 1,
+                                                                                                   pattern.line + 1, 1)
+    return Fix(f"Remove the pattern {pattern.text!r}", Applicability.UNSAFE, (Edit(upload.ignore_path, span, ""),))
+
+
 def _required_files(ctx) -> dict[str, str]:
     """Container path -> why the deployment needs it."""
     artifact = ctx.artifact
@@ -71,7 +80,7 @@ class IgnoreDropsRequiredFile(Rule):
                   container="zip")]
     invalid = [
         Case(artifact({".model-ignore": TYPICAL_IGNORE, "score.py": HELPER_SCORE, "library.py": "X = 1\n"}),
-             expect=[(7, 1)]),
+             expect=[(7, 1)], fixed={".model-ignore": TYPICAL_IGNORE.replace("lib/\n", "")}),
         Case(artifact({".model-ignore": "*.joblib\n"}), expect=[(1, 1)]),
     ]
 
@@ -84,14 +93,14 @@ class IgnoreDropsRequiredFile(Rule):
             if ancestor is not None:
                 yield self.diagnostic(upload.ignore_path, _pattern_span(pattern),
                                       f"pattern {pattern.text!r} matches the artifact folder's own path ({ancestor}), "
-                                      f"so ADS would upload none of its files")
+                                      f"so ADS would upload none of its files", fix=_delete_pattern(upload, pattern))
                 return
         for path, reason in sorted(_required_files(ctx).items()):
             pattern = upload.dropped.get(path) or _dropped_parent(upload, path)
             if pattern is not None:
                 yield self.diagnostic(upload.ignore_path, _pattern_span(pattern),
                                       f"pattern {pattern.text!r} drops {path}, but {reason}; ADS would zip the artifact "
-                                      f"without it")
+                                      f"without it", fix=_delete_pattern(upload, pattern))
 
 
 def _dropped_parent(upload: Upload, path: str) -> IgnorePattern | None:
@@ -131,7 +140,8 @@ class SurprisingIgnorePattern(Rule):
              Case(artifact({".model-ignore": TYPICAL_IGNORE.replace("\n", "\r\n")}))]
     invalid = [
         Case(artifact({".model-ignore": TYPICAL_IGNORE, "variables/variables.index": b"\0"}), expect=[(8, 1)]),
-        Case(artifact({".model-ignore": "!keep.txt\n/build\n**/tmp\n  # note\n"}), expect=[(1, 1), (2, 1), (3, 1), (4, 1)]),
+        Case(artifact({".model-ignore": "!keep.txt\n/build\n**/tmp\n  # note\n"}), expect=[(1, 1), (2, 1), (3, 1), (4, 1)],
+             fixed={".model-ignore": "!keep.txt\n/build\n**/tmp\n# note\n"}),
         Case(artifact({".model-ignore": ".venv\n", ".venv/lib/site.py": "x = 1\n"}), expect=[(1, 1)]),
     ]
 

@@ -6,7 +6,7 @@ import difflib
 
 import yaml
 
-from artifact_lint.diagnostics import Applicability, Edit, Fix, Severity
+from artifact_lint.diagnostics import Applicability, Edit, Fix, Severity, Span
 from artifact_lint.documents import node_span
 from artifact_lint.registry import Case, Rule
 from artifact_lint.rules._runtime import (
@@ -151,7 +151,7 @@ class ArtifactVersion(RuntimeRule):
     ads_test, fix_kind = "runtime_version", "S"
     valid = [Case(artifact()), Case(artifact({"runtime.yaml": runtime_yaml(version='"3.0"')}))]
     invalid = [
-        Case(artifact({"runtime.yaml": runtime_yaml(version="3.0")}), expect=[(1, 25)]),
+        Case(artifact({"runtime.yaml": runtime_yaml(version="3.0")}), expect=[(1, 25)], fixed={"runtime.yaml": RUNTIME_YAML}),
         Case(artifact({"runtime.yaml": runtime_yaml(version="'2.0'")}), expect=[(1, 25)]),
         Case(artifact({"runtime.yaml": RUNTIME_YAML.replace("MODEL_ARTIFACT_VERSION: '3.0'\n", "")}),
              expect=[("runtime.yaml", None)]),
@@ -205,13 +205,14 @@ class CondaEnvLayout(RuntimeRule):
     invalid = [
         Case(artifact({"runtime.yaml": "MODEL_ARTIFACT_VERSION: '3.0'\n" + PROVENANCE}), expect=[("runtime.yaml", None)]),
         Case(artifact({"runtime.yaml": RUNTIME_YAML.replace("  INFERENCE_CONDA_ENV:\n", "").replace(
-            "    INFERENCE_", "  INFERENCE_")}), expect=[(3, 3), (4, 3), (5, 3), (6, 3)]),
+            "    INFERENCE_", "  INFERENCE_")}), expect=[(3, 3), (4, 3), (5, 3), (6, 3)], fixed={"runtime.yaml": RUNTIME_YAML}),
         Case(artifact({"runtime.yaml": "MODEL_ARTIFACT_VERSION: '3.0'\nMODEL_DEPLOYMENT:\n"
                                        "  INFERENCE_CONDA_ENV: generalml_p311_cpu_x86_64_v1\n" + PROVENANCE}), expect=[(3, 24)]),
     ]
 
     def check_runtime(self, ctx, document, root):
         misplaced = list(misplaced_env_keys(root))
+        move = _move_keys_fix(document, root, misplaced) if misplaced else None
         for path, key, _ in misplaced:
             found_by_introspection = path[0] == MODEL_DEPLOYMENT
             note = ("ADS introspection finds it anyway, the deployment does not" if found_by_introspection
@@ -221,6 +222,7 @@ class CondaEnvLayout(RuntimeRule):
                 f"{key.value} is at {'.'.join(path)}; the service and ADS's reader only look at "
                 f"{MODEL_DEPLOYMENT}.{INFERENCE_CONDA_ENV}.{key.value} ({note})",
                 ads_test=None if found_by_introspection else INTROSPECTION_KEY.get(key.value),
+                fix=move,
             )
         deployment = get(root, MODEL_DEPLOYMENT)
         if deployment is None:
@@ -246,6 +248,38 @@ class CondaEnvLayout(RuntimeRule):
             yield self.diagnostic(document.path, node_span(env[1]),
                                   f"{INFERENCE_CONDA_ENV} is {describe(env[1])}; it must be a mapping of "
                                   f"{', '.join(ENV_KEYS)}", ads_test="runtime_env_path")
+
+
+def _move_keys_fix(document, root, misplaced) -> Fix | None:
+    """Move misplaced INFERENCE_* keys into MODEL_DEPLOYMENT.INFERENCE_CONDA_ENV (one-line values only)."""
+    moved = []
+    for _, key, value in misplaced:
+        if not is_scalar(value) or key.start_mark.line != value.end_mark.line:
+            return None
+        if document.line(key.start_mark.line + 1)[: key.start_mark.column].strip():
+            return None  # something else shares the line (a flow mapping): leave it to the user
+        moved.append((key, document.text[key.start_mark.index:value.end_mark.index]))
+    edits = [Edit(document.path, document.line_span(key.start_mark.line + 1), "") for key, _ in moved]
+    deployment = get(root, MODEL_DEPLOYMENT)
+    env = get(deployment[1], INFERENCE_CONDA_ENV) if deployment and is_mapping(deployment[1]) else None
+    if env is not None and is_mapping(env[1]):
+        indent = indentation_of(env[1], env[0].start_mark.column + 2)
+        lines = [f"{indent}{text}" for _, text in moved]
+        target = env[1]
+    elif deployment is not None and is_mapping(deployment[1]) and env is None:
+        outer = indentation_of(deployment[1], deployment[0].start_mark.column + 2)
+        lines = [f"{outer}{INFERENCE_CONDA_ENV}:"] + [f"{outer}  {text}" for _, text in moved]
+        target = deployment[1]
+    elif deployment is None:
+        lines = [f"{MODEL_DEPLOYMENT}:", f"  {INFERENCE_CONDA_ENV}:"] + [f"    {text}" for _, text in moved]
+        target = root
+    else:
+        return None
+    insertion = insert_after(document, target, lines)
+    if any(edit.span.start <= insertion.span.start < edit.span.end for edit in edits):
+        insertion = Edit(document.path, Span(edits[-1].span.end, edits[-1].span.end), insertion.content)
+    return Fix(f"Move {', '.join(key.value for key, _ in moved)} into {MODEL_DEPLOYMENT}.{INFERENCE_CONDA_ENV}",
+               Applicability.UNSAFE, (*edits, insertion))
 
 
 class PlaceholderValue(RuntimeRule):
@@ -331,7 +365,7 @@ class UnknownKey(RuntimeRule):
     valid = [Case(artifact())]
     invalid = [
         Case(artifact({"runtime.yaml": RUNTIME_YAML.replace("INFERENCE_ENV_SLUG:", "INFERENCE_ENV_SLUGS:")}),
-             expect=[(5, 5)]),
+             expect=[(5, 5)], fixed={"runtime.yaml": RUNTIME_YAML}),
         Case(artifact({"runtime.yaml": RUNTIME_YAML + "EXTRA_SETTING: 1\n"}), expect=[(23, 1)]),
     ]
 
@@ -356,7 +390,7 @@ class UnknownKey(RuntimeRule):
         close = difflib.get_close_matches(key.value, list(layout), n=2, cutoff=0.75)
         hint = f"; did you mean {close[0]}?" if close else f"; known keys here: {', '.join(layout)}"
         fix = None
-        if len(close) == 1 and get(mapping, close[0]) is None:
+        if close and _clear_winner(key.value, close) and get(mapping, close[0]) is None:
             fix = Fix(f"Rename {key.value} to {close[0]}", Applicability.UNSAFE,
                       (Edit(document.path, node_span(key), close[0]),))
         if path == (MODEL_DEPLOYMENT, INFERENCE_CONDA_ENV):
@@ -379,6 +413,12 @@ def _empty_lines(layout: dict, indent: str) -> list[str]:
             lines.append(f"{indent}{name}:")
             lines.extend(_empty_lines(children, indent + "  "))
     return lines
+
+
+def _clear_winner(word: str, candidates: list[str]) -> bool:
+    """The best match is clearly better than the next, so a rename is not a guess between two keys."""
+    scores = [difflib.SequenceMatcher(None, word, candidate).ratio() for candidate in candidates]
+    return len(scores) == 1 or scores[0] - scores[1] >= 0.1
 
 
 class ProvenanceIncomplete(RuntimeRule):
@@ -405,7 +445,8 @@ class ProvenanceIncomplete(RuntimeRule):
     valid = [Case(artifact())]
     invalid = [
         Case(artifact({"runtime.yaml": RUNTIME_YAML.split(MODEL_PROVENANCE)[0]}), expect=[("runtime.yaml", None)]),
-        Case(artifact({"runtime.yaml": RUNTIME_YAML.replace("  USER_OCID: ''\n", "")}), expect=[(8, 1)]),
+        Case(artifact({"runtime.yaml": RUNTIME_YAML.replace("  USER_OCID: ''\n", "")}), expect=[(8, 1)],
+             fixed={"runtime.yaml": RUNTIME_YAML.replace("  USER_OCID: ''\n", "") + "  USER_OCID: ''\n"}),
         Case(artifact({"runtime.yaml": RUNTIME_YAML.replace("    TRAINING_ENV_SLUG: ''\n", "")}), expect=[(14, 3)]),
         Case(artifact({"runtime.yaml": RUNTIME_YAML.replace("  PROJECT_OCID: ''", "  PROJECT_OCID:")}), expect=[(9, 3)]),
     ]
@@ -442,11 +483,16 @@ class ProvenanceIncomplete(RuntimeRule):
         missing = [name for name in layout if get(section, name) is None]
         if not missing:
             return
+        # A key that is only misspelled is RTY113's to rename; adding it too would make a duplicate.
+        present = [key_name(k) for k, _ in section.value if key_name(k) not in layout]
+        misspelled = {name for name in missing if difflib.get_close_matches(name, present, n=1, cutoff=0.75)}
         indent = indentation_of(section, key.start_mark.column + 2)
-        lines = _empty_lines({name: layout[name] for name in missing}, indent)
+        addable = {name: layout[name] for name in missing if name not in misspelled}
         where = ".".join(path)
-        fix = Fix(f"Add the missing {where} keys", Applicability.SAFE, (insert_after(document, section, lines),))
+        fix = Fix(f"Add the missing {where} keys", Applicability.SAFE,
+                  (insert_after(document, section, _empty_lines(addable, indent)),)) if addable else None
+        note = f" ({', '.join(sorted(misspelled))} looks misspelled: see RTY113)" if misspelled else ""
         yield self.diagnostic(document.path, node_span(key),
                               f"{where} lacks {', '.join(missing)}; ADS's reader requires every key "
-                              f"(empty values are fine)", fix=fix)
+                              f"(empty values are fine){note}", fix=fix)
 

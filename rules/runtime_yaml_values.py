@@ -199,7 +199,9 @@ class VersionAsNumber(RuntimeRule):
     invalid = [
         Case(artifact({"runtime.yaml": runtime_yaml(
             python="3.10", path=SERVICE_PACK_PATH.replace("3.11", "3.10").replace("p311", "p310"),
-            slug="generalml_p310_cpu_x86_64_v1")}), expect=[(7, 31)]),
+            slug="generalml_p310_cpu_x86_64_v1")}), expect=[(7, 31)], fixed={"runtime.yaml": runtime_yaml(
+                python="'3.10'", path=SERVICE_PACK_PATH.replace("3.11", "3.10").replace("p311", "p310"),
+                slug="generalml_p310_cpu_x86_64_v1")}),
         Case(artifact({"runtime.yaml": runtime_yaml(python="3.11")}), expect=[(7, 31)]),
     ]
 
@@ -292,7 +294,9 @@ class EnvType(EnvRule):
     valid = [Case(artifact())]
     invalid = [
         Case(artifact({"runtime.yaml": runtime_yaml(env_type="service")}), expect=[(6, 25)]),
-        Case(artifact({"runtime.yaml": _without(ENV_TYPE)}), expect=[(3, 3)]),
+        Case(artifact({"runtime.yaml": _without(ENV_TYPE)}), expect=[(3, 3)], fixed={"runtime.yaml": RUNTIME_YAML.replace(
+            "    INFERENCE_ENV_SLUG: generalml_p311_cpu_x86_64_v1\n    INFERENCE_ENV_TYPE: data_science\n",
+            "    INFERENCE_ENV_TYPE: data_science\n    INFERENCE_ENV_SLUG: generalml_p311_cpu_x86_64_v1\n")}),
     ]
 
     def check_env(self, ctx, document, root):
@@ -340,7 +344,8 @@ class EnvTypeMismatch(EnvRule):
     default_path = "runtime.yaml"
     valid = [Case(artifact()), Case(PUBLISHED)]
     invalid = [
-        Case(artifact({"runtime.yaml": runtime_yaml(env_type="published")}), expect=[(6, 25)]),
+        Case(artifact({"runtime.yaml": runtime_yaml(env_type="published")}), expect=[(6, 25)],
+             fixed={"runtime.yaml": RUNTIME_YAML}),
         Case(artifact({"runtime.yaml": runtime_yaml(path=PUBLISHED_PATH, slug="''")}), expect=[(6, 25)]),
     ]
 
@@ -383,7 +388,7 @@ class SlugMismatch(EnvRule):
     valid = [Case(artifact()), Case(PUBLISHED)]
     invalid = [
         Case(artifact({"runtime.yaml": runtime_yaml(slug="generalml_p311_cpu_x86_64_v2")}), expect=[(5, 25)]),
-        Case(artifact({"runtime.yaml": _without(ENV_SLUG)}), expect=[(3, 3)]),
+        Case(artifact({"runtime.yaml": _without(ENV_SLUG)}), expect=[(3, 3)], fixed={"runtime.yaml": RUNTIME_YAML}),
     ]
 
     def check_env(self, ctx, document, root):

@@ -110,7 +110,8 @@ class NonStandardNumber(SchemaRule):
     code, name, severity = "SCH002", "non-standard-number", Severity.WARNING
     fix_kind = "S"
     valid = [Case(with_schema(GOOD))]
-    invalid = [Case(with_schema(GOOD.replace('{"count": 5.0}', '{"count": 1.0, "skew": NaN}', 1)), expect=[(2, 148)])]
+    invalid = [Case(with_schema(GOOD.replace('{"count": 5.0}', '{"count": 1.0, "skew": NaN}', 1)), expect=[(2, 148)],
+                    fixed={"input_schema.json": GOOD.replace('{"count": 5.0}', '{"count": 1.0, "skew": null}', 1)})]
 
     def check_schema(self, ctx, document, root):
         for node in iter_nodes(root):
@@ -145,7 +146,8 @@ class SchemaLayout(SchemaRule):
         Case(with_schema(GOOD.replace('{"schema"', '{"Schema"')), expect=[(1, 1)]),
         Case(with_schema(GOOD.replace('"version": "1.1"', '"version": "2.0"')), expect=[(4, 15)]),
         Case(with_schema(schema(column("a"), version=...)), expect=[(1, 1)]),
-        Case(with_schema("[" + json.dumps(column("a")) + "]\n"), expect=[(1, 1)]),
+        Case(with_schema("[" + json.dumps(column("a")) + "]\n"), expect=[(1, 1)],
+             fixed={"input_schema.json": '{"schema": [' + json.dumps(column("a")) + '], "version": "1.1"}\n'}),
     ]
 
     def check_schema(self, ctx, document, root):
@@ -276,7 +278,10 @@ class SchemaLoaderKeys(SchemaRule):
     code, name, severity = "SCH005", "schema-loader-keys", Severity.WARNING
     fix_kind = "S"
     valid = [Case(with_schema(GOOD))]
-    invalid = [Case(with_schema(schema({"dtype": "int64", "name": "age", "required": True})), expect=[(2, 1)])]
+    invalid = [Case(with_schema(schema({"dtype": "int64", "name": "age", "required": True})), expect=[(2, 1)],
+                    fixed={"input_schema.json": schema({"dtype": "int64", "name": "age", "required": True,
+                                                        "feature_type": "Integer", "description": "age", "domain": {
+                                                            "values": "Integer", "stats": {}, "constraints": []}})})]
 
     def check_schema(self, ctx, document, root):
         for item in schema_items(root):
@@ -374,7 +379,8 @@ class UnknownDtype(SchemaRule):
     valid = [Case(with_schema(schema(*(column(str(i), dtype=d, order=i) for i, d in enumerate(
         ["int64", "Int64", "float32", "bool", "boolean", "category", "object", "string", "datetime64[ns]",
          "datetime64[ns, UTC]", "timedelta64[ns]", "UInt8", "Float64"])))))]
-    invalid = [Case(with_schema(schema(column("a", dtype="flaot64"))), expect=[(2, 11)])]
+    invalid = [Case(with_schema(schema(column("a", dtype="flaot64"))), expect=[(2, 11)],
+                    fixed={"input_schema.json": schema(column("a", dtype="flaot64")).replace("flaot64", "float64")})]
 
     def check_schema(self, ctx, document, root):
         for item in schema_items(root):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from artifact_lint.diagnostics import Severity
+from artifact_lint.diagnostics import Applicability, Edit, Fix, Severity, Span
 from artifact_lint.registry import Case, Rule
 from artifact_lint.rules._python_facts import RUNNING_MINOR
 from artifact_lint.rules._runtime import declared_python_minor
@@ -158,7 +158,8 @@ class PredictFirstParameter(ScoreRule):
     fix_kind, ads_test = "U", "score_predict_data"
     valid = [Case(artifact()), Case(score(LOAD + "def predict(data, **kwargs):\n    return data\n"))]
     invalid = [
-        Case(score(LOAD + "def predict(payload, model=load_model()):\n    return payload\n"), expect=[(8, 13)]),
+        Case(score(LOAD + "def predict(payload, model=load_model()):\n    return payload  # echo it\n"), expect=[(8, 13)],
+             fixed={"score.py": LOAD + "def predict(data, model=load_model()):\n    return data  # echo it\n"}),
         Case(score(LOAD + "def predict(data, /, model=load_model()):\n    return data\n"), expect=[(8, 13)]),
         Case(score(LOAD + "def predict(*args, **kwargs):\n    return args[0]\n"), expect=[(8, 5)]),
         Case(score(LOAD + "def predict():\n    return 1\n"), expect=[(8, 5)]),
@@ -174,7 +175,8 @@ class PredictFirstParameter(ScoreRule):
             first = positional[0]
             if first.arg != "data":
                 yield self.diagnostic(document.path, document.span(first),
-                                      f"predict's first parameter is {first.arg!r}; the server and ADS expect 'data'")
+                                      f"predict's first parameter is {first.arg!r}; the server and ADS expect 'data'",
+                                      fix=rename_parameter_fix(document, function.lineno, first.arg, "data"))
             elif arguments.posonlyargs:
                 yield self.diagnostic(document.path, document.span(first),
                                       "predict's data is positional-only; it works on the server, but ADS introspection "
@@ -188,6 +190,39 @@ class PredictFirstParameter(ScoreRule):
         else:
             yield self.diagnostic(document.path, document.name_span(function, "predict", "def"),
                                   "predict takes no positional parameter; the server calls predict(data)")
+
+
+def rename_parameter_fix(document, function_line: int, old: str, new: str) -> Fix | None:
+    """Rename a top-level function's parameter and every use of it, with libcst's scope analysis.
+
+    Unsafe: callers that pass the argument by keyword would break. None when `new` is already
+    used in the function (the rename would change what a name refers to).
+    """
+    import libcst
+    from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
+
+    try:
+        wrapper = MetadataWrapper(libcst.parse_module(document.text))
+    except (libcst.ParserSyntaxError, RecursionError):
+        return None
+    positions, scopes = wrapper.resolve(PositionProvider), wrapper.resolve(ScopeProvider)
+    function = next((node for node in wrapper.module.body if isinstance(node, libcst.FunctionDef)
+                     and positions[node.name].start.line == function_line), None)
+    if function is None or not function.body.body:
+        return None
+    scope = scopes[function.body.body[0]]
+    if new in scope.assignments or new in scope.accesses:
+        return None
+    nodes = [assignment.node for assignment in scope.assignments[old] if isinstance(assignment.node, libcst.Param)]
+    if len(nodes) != 1:
+        return None
+    targets = [nodes[0].name] + [reference.node for assignment in scope.assignments[old] for reference in assignment.references]
+    edits = []
+    for node in targets:
+        where = positions[node]
+        edits.append(Edit(document.path, Span.of(where.start.line, where.start.column + 1, where.end.line,
+                                                 where.end.column + 1), new))
+    return Fix(f"Rename {old} to {new}", Applicability.UNSAFE, tuple(edits))
 
 
 class PredictRequiredArgument(ScoreRule):

@@ -118,7 +118,8 @@ class RelativeToWorkingDirectory(ScoreRule):
     fix_kind = "S"
     valid = [Case(artifact())]
     invalid = [
-        Case(artifact({"score.py": CWD_SCORE}), expect=[(11, 15)]),
+        Case(artifact({"score.py": CWD_SCORE}), expect=[(11, 15)], fixed={"score.py": CWD_SCORE.replace(
+            'open(model_file_name, "rb")', f'open(os.path.join({ARTIFACT_DIR}, model_file_name), "rb")')}),
         Case(artifact({"score.py": SCORE_PY.replace("import joblib", "import joblib\nimport pandas as pd\n"
                                                     "LABELS = pd.read_csv(os.getcwd() + '/labels.csv')")}),
              expect=[(6, 22)]),

@@ -43,7 +43,8 @@ def test_fix_writes_keeps_the_mode_and_summarises(tmp_path):
 
 
 def test_unsafe_fixes_wait_for_the_flag(tmp_path):
-    path = make_artifact(tmp_path, artifact({"runtime.yaml": RUNTIME_YAML.replace("INFERENCE_ENV_SLUG:", "INFERENCE_ENV_SLUGS:")}))
+    misspelled = RUNTIME_YAML.replace("INFERENCE_ENV_SLUG:", "INFERENCE_ENV_SLUGS:")
+    path = make_artifact(tmp_path, artifact({"runtime.yaml": misspelled}))
     held = run_cli("fix", str(path))
     assert b"1 more can be fixed with --unsafe-fixes." in held.stdout and held.returncode == 1
     applied = run_cli("fix", "--unsafe-fixes", "--format", "json", str(path))

@@ -138,6 +138,45 @@ def fix(paths, unsafe_fixes, show_diff, fmt, select, ignore, extend_select, fail
                      exit_zero=exit_zero))
 
 
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--model", "model_path", required=True, type=click.Path(exists=True),
+              help="The saved model: a file (pickle/joblib, XGBoost JSON, LightGBM text, ONNX, PyTorch, Keras) or a "
+                   "Spark ML folder.")
+@click.option("--framework", default="auto", show_default=True,
+              type=click.Choice(["auto", "sklearn", "xgboost", "lightgbm", "pytorch", "tensorflow", "onnx", "spark",
+                                 "generic"]),
+              help="Which score.py to write; auto reads the model file's content.")
+@click.option("--conda-env", required=True, help="The inference conda pack: its oci:// path, or a known service-pack slug.")
+@click.option("--python", "python_version", required=True, help="The conda pack's Python version, e.g. 3.11.")
+@click.option("--sample", type=click.Path(exists=True, dir_okay=False),
+              help="Input sample (CSV, Parquet or JSON) for input_schema.json.")
+@click.option("--target-sample", type=click.Path(exists=True, dir_okay=False),
+              help="Prediction sample (CSV, Parquet or JSON) for output_schema.json.")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist in DIRECTORY.")
+def init(directory, model_path, framework, conda_env, python_version, sample, target_sample, force):
+    """Build a deployable artifact in DIRECTORY from a model file: score.py, runtime.yaml, schemas.
+
+    Nothing is loaded or run: the framework is read from the model file's content. Existing files
+    are never overwritten without --force, and a failed run leaves nothing behind.
+    """
+    from artifact_lint.generators.artifact import InitError, conflicts, plan_artifact, write_plan
+
+    try:
+        plan = plan_artifact(Path(directory), Path(model_path), framework=framework, conda_env=conda_env,
+                             python=python_version, sample=Path(sample) if sample else None,
+                             target_sample=Path(target_sample) if target_sample else None)
+        existing = conflicts(plan)
+        if existing and not force:
+            raise InitError(f"{directory} already has {', '.join(existing)}; pass --force to overwrite")
+        written = write_plan(plan)
+    except InitError as error:
+        click.echo(f"artifact-lint: error: {error}", err=True)
+        sys.exit(2)
+    click.echo(f"Wrote {len(written)} files to {directory}: {', '.join(written)}")
+    click.echo(f"Next: artifact-lint lint {directory}")
+
+
 @cli.command("rules")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
 def list_rules(fmt):

@@ -82,9 +82,13 @@ def _identify_zip(artifact: Artifact, path: str) -> ModelFormat:
     """PyTorch saves a zip whose members end in data.pkl; TorchScript adds constants.pkl and code/."""
     try:
         with artifact.open_binary(path) as stream, zipfile.ZipFile(stream) as archive:
-            names = archive.namelist()
+            return zip_model_kind(archive.namelist())
     except (ReadError, zipfile.BadZipFile, ValueError, OSError, EOFError):
         return ModelFormat("unknown", "broken zip")
+
+
+def zip_model_kind(names: list[str]) -> ModelFormat:
+    """The model a zip holds, from its member names."""
     if any(n.endswith("/constants.pkl") or "/code/" in n for n in names):
         return ModelFormat("torchscript")
     if any(n.endswith("data.pkl") for n in names):

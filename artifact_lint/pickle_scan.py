@@ -63,6 +63,7 @@ class PickleScan:
     protocol: int | None = None
     globals: list[tuple[str, str]] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
+    n_features: int | None = None  # the last-built estimator's n_features_in_ (the top-level one, built last)
     complete: bool = False
     error: str | None = None
     compression: str | None = None
@@ -844,6 +845,9 @@ class _Machine:
                 version = part.get(key)
                 if isinstance(version, str) and len(version) < 100:
                     self.result.versions.setdefault(library, version)
+            features = part.get("n_features_in_")
+            if isinstance(features, int) and not isinstance(features, bool):
+                self.result.n_features = features
 
     def _skip_joblib_array(self, state: Any) -> None:
         """Step over the array data joblib writes right after a NumpyArrayWrapper's BUILD."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from artifact_lint.artifact import RUNTIME_YAML, SCORE_PY
-from artifact_lint.diagnostics import Severity
+from artifact_lint.diagnostics import Applicability, Edit, Fix, Severity
 from artifact_lint.registry import Case, Rule
 from artifact_lint.rules._samples import RUNTIME_YAML as GOOD_RUNTIME
 from artifact_lint.rules._samples import SCORE_PY as GOOD_SCORE
@@ -47,10 +47,37 @@ class ScoreMissing(Rule):
     def check(self, ctx):
         if ctx.documents.locate(SCORE_PY) or _misplaced(ctx, SCORE_PY):
             return
+        fix = generated_score_fix(ctx)
+        hint = "; `artifact-lint fix --unsafe-fixes` can write one for the model here" if fix else \
+            "; `artifact-lint init` can write one for your model"
         yield self.diagnostic(
             ctx.artifact.member(SCORE_PY), None,
-            "score.py is missing at the artifact root; the service imports it to serve the model",
+            f"score.py is missing at the artifact root; the service imports it to serve the model{hint}", fix=fix,
         )
+
+
+def generated_score_fix(ctx) -> Fix | None:
+    """A score.py generated for the one model file in a folder artifact (unsafe: review it before deploying)."""
+    from artifact_lint.artifact import DirectoryArtifact
+    from artifact_lint.model_formats import model_candidates
+
+    if not isinstance(ctx.artifact, DirectoryArtifact):
+        return None
+    models = [path for path, kind in model_candidates(ctx.artifact).items() if kind.kind != "unknown" and path != "."]
+    if len(models) != 1:
+        return None
+    from artifact_lint.generators.artifact import LABELS
+    from artifact_lint.generators.frameworks import ModelFileError, detect
+    from artifact_lint.generators.score_py import render_score_py
+
+    try:
+        detected = detect(ctx.artifact.path.joinpath(*models[0].split("/")))
+    except (ModelFileError, OSError):
+        return None
+    with_schema = ctx.artifact.is_file(ctx.artifact.member("input_schema.json"))
+    text = render_score_py(detected.framework, detected.variant, models[0], LABELS[detected.framework], with_schema)
+    return Fix(f"Write a score.py for {models[0]} ({detected.framework})", Applicability.UNSAFE,
+               (Edit(ctx.artifact.member(SCORE_PY), None, text),))
 
 
 class RuntimeYamlMissing(Rule):

@@ -46,6 +46,7 @@ class Config:
     runtime: str = "conda"
     python_versions: tuple = DEFAULT_PYTHON_VERSIONS
     library_versions: dict = field(default_factory=dict)  # distribution -> version the conda pack has
+    verify: dict = field(default_factory=dict)  # [tool.artifact-lint.verify]: timeout, memory, python, input...
     source: Path | None = None
     unknown_codes: tuple[UnknownCode, ...] = ()
     warnings: tuple[str, ...] = ()
@@ -126,10 +127,18 @@ def config_from_table(table: dict, source: Path | None) -> Config:
         runtime=runtime,
         python_versions=parse_version_range(table.get("python-versions", "3.6-3.14")),
         library_versions=_library_versions(table.get("library-versions", {})),
+        verify=_table(table, "verify"),
         source=source,
         unknown_codes=tuple(unknown),
         warnings=tuple(warnings),
     )
+
+
+def _table(table: dict, key: str) -> dict:
+    value = table.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key} must be a table")
+    return dict(value)
 
 
 def _library_versions(value) -> dict:

@@ -28,6 +28,8 @@ class LintContext:
     documents: Documents
     selected: set[str]
     suppressions: list[Suppression] = field(default_factory=list)
+    verification: object = None  # a verifier.VerifyOutcome when running with --verify
+    verify_options: object = None
     _memo: dict = field(default_factory=dict)
 
     @property
@@ -49,6 +51,7 @@ class ArtifactResult:
     tool_errors: list[str]
     fail_on: Severity
     sources: dict[str, list[str]] = field(default_factory=dict)
+    verification: dict | None = None  # timings, isolation and output tails of a verify run
 
     def count(self, severity: Severity) -> int:
         return sum(1 for diagnostic in self.diagnostics if diagnostic.severity == severity)
@@ -98,13 +101,24 @@ def _run_phase(ctx: LintContext, phase: str, errors: list[str]) -> list[Diagnost
     return found
 
 
-def lint_artifact(artifact: Artifact, config: Config) -> ArtifactResult:
+def lint_artifact(artifact: Artifact, config: Config, verify=None, use_cache: bool = True) -> ArtifactResult:
+    """Lint one artifact; with `verify` (verifier options) also run it and add the VRF findings."""
     selected = resolve_selection(
         list(config.select) if config.select is not None else None, list(config.ignore), list(config.extend_select)
     )
     ctx = LintContext(artifact, config, Documents(artifact), selected)
     errors: list[str] = []
-    diagnostics = [d for d in _run_phase(ctx, "main", errors) if not _per_file_ignored(d, config)]
+    found = _run_phase(ctx, "main", errors)
+    if verify is not None:
+        from artifact_lint.verifier import VerifyError, build_options, verify_artifact
+
+        try:
+            ctx.verify_options = build_options(artifact, config.verify, verify)
+            ctx.verification = verify_artifact(artifact, ctx.verify_options, use_cache=use_cache)
+            found += _run_phase(ctx, "verify", errors)
+        except VerifyError as error:
+            errors.append(str(error))
+    diagnostics = [d for d in found if not _per_file_ignored(d, config)]
     for document in ctx.documents.text_documents():
         ctx.suppressions.extend(parse_suppressions(document))
     diagnostics = apply_suppressions(diagnostics, ctx.suppressions)
@@ -115,7 +129,8 @@ def lint_artifact(artifact: Artifact, config: Config) -> ArtifactResult:
     diagnostics.sort(key=Diagnostic.sort_key)
     cited = {diagnostic.path for diagnostic in diagnostics}
     sources = {document.path: document.lines for document in ctx.documents.loaded_documents() if document.path in cited}
-    return ArtifactResult(artifact.display, artifact.kind, diagnostics, errors, config.fail_on, sources)
+    summary = ctx.verification.summary(ctx.verify_options) if ctx.verification is not None else None
+    return ArtifactResult(artifact.display, artifact.kind, diagnostics, errors, config.fail_on, sources, summary)
 
 
 def lint_paths(
@@ -123,6 +138,8 @@ def lint_paths(
     loader: ConfigLoader,
     overrides: dict | None = None,
     stdin: tuple[str, bytes] | None = None,
+    verify=None,
+    use_cache: bool = True,
 ) -> LintRun:
     """Lint every artifact found in `paths`; `overrides` are command-line config options."""
     run = LintRun()
@@ -137,7 +154,7 @@ def lint_paths(
         if stdin:
             artifact.set_overlay({artifact.member(stdin[0]): stdin[1]})
         try:
-            run.results.append(lint_artifact(artifact, config))
+            run.results.append(lint_artifact(artifact, config, verify, use_cache))
         finally:
             close = getattr(artifact, "close", None)
             if close:

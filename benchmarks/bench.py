@@ -70,6 +70,26 @@ def write_schema(path: Path, size: int) -> None:
 CHILD_ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
 
 
+def verifier_overhead(workdir: Path, runs: int) -> None:
+    """`artifact-lint verify` against a bare `python -c "import score; score.predict(x)"` on the same artifact."""
+    from artifact_lint.rules.verify import PLAIN_SCORE, SCHEMA
+
+    folder = workdir / "verify"
+    folder.mkdir()
+    (folder / "score.py").write_text(PLAIN_SCORE)
+    (folder / "model.txt").write_text("2.0")
+    (folder / "input_schema.json").write_text(SCHEMA)
+    (folder / "runtime.yaml").write_text(RUNTIME_YAML)
+    bare = [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); import score; "
+            "score.predict({'x': [1.0, 2.0, 3.0]})", str(folder)]
+    verify = [sys.executable, "-m", "artifact_lint", "verify", "--no-cache", str(folder)]
+    bare_times = [timed_run(bare)[0] for _ in range(runs)]
+    verify_runs = [timed_run(verify) for _ in range(runs)]
+    report("verify one artifact (plain score.py)", [r[0] for r in verify_runs], [r[1] for r in verify_runs], "")
+    overhead = statistics.median(r[0] for r in verify_runs) - statistics.median(bare_times)
+    print(f"{'':<38} overhead over bare python: {overhead:.3f} s (budget <= 0.3 s)")
+
+
 def timed_run(args: list[str]) -> tuple[float, float, int]:
     """(wall seconds, peak RSS in MB, exit code) of one command, measured with wait4."""
     started = time.perf_counter()
@@ -120,6 +140,8 @@ def main() -> None:
         write_schema(schema_folder / "input_schema.json", 200 * 1024 * 1024)
         run = [timed_run(lint_command(str(schema_folder))) for _ in range(3)]
         report("one artifact with a 200 MB schema", [r[0] for r in run], [r[1] for r in run], "in seconds")
+
+        verifier_overhead(workdir, options.runs)
 
         baseline = [timed_run([sys.executable, "-c", "pass"])[0] for _ in range(options.runs)]
         print(f"{'bare python start-up (for reference)':<38} median {statistics.median(baseline):.3f} s")

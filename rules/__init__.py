@@ -21,5 +21,6 @@ RULE_MODULES = (
     "security",
     "schemas",
     "model_files",
+    "verify",
     "tool",
 )

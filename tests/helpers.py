@@ -65,8 +65,9 @@ def make_artifact(tmp_path: Path, files: dict, container: str = "directory", con
     return folder
 
 
-def lint(path: Path, **overrides) -> LintRun:
-    return lint_paths([str(path)], ConfigLoader(), overrides or None)
+def lint(path: Path, verify: bool = False, **overrides) -> LintRun:
+    """Lint like the CLI; `verify=True` also runs the artifact (as `lint --verify`, without the cache)."""
+    return lint_paths([str(path)], ConfigLoader(), overrides or None, verify={} if verify else None, use_cache=False)
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, stdin: bytes | None = None):

@@ -14,9 +14,9 @@ def _cases(kind: str):
             yield pytest.param(rule, case, id=f"{code}-{kind}-{index}")
 
 
-def _lint_case(tmp_path, case):
+def _lint_case(tmp_path, rule, case):
     path = make_artifact(tmp_path, case.files, case.container, case.config)
-    run = lint(path, runtime=case.runtime)
+    run = lint(path, verify=rule.phase == "verify", runtime=case.runtime)
     assert not run.all_tool_errors(), run.all_tool_errors()
     return run.diagnostics
 
@@ -30,13 +30,13 @@ def _position(rule, diagnostic) -> tuple:
 
 @pytest.mark.parametrize(("rule", "case"), list(_cases("valid")))
 def test_valid_case_has_no_finding_of_the_rule(tmp_path, rule, case):
-    found = [d for d in _lint_case(tmp_path, case) if d.code == rule.code]
+    found = [d for d in _lint_case(tmp_path, rule, case) if d.code == rule.code]
     assert found == [], [d.message for d in found]
 
 
 @pytest.mark.parametrize(("rule", "case"), list(_cases("invalid")))
 def test_invalid_case_is_found_at_the_expected_places(tmp_path, rule, case):
-    found = [d for d in _lint_case(tmp_path, case) if d.code == rule.code]
+    found = [d for d in _lint_case(tmp_path, rule, case) if d.code == rule.code]
     assert sorted((_position(rule, d) for d in found), key=str) == sorted(case.expect, key=str), [d.message for d in found]
     for diagnostic in found:
         assert diagnostic.message and diagnostic.name == rule.name

@@ -25,6 +25,7 @@ def build_report(run: LintRun) -> dict:
                 "errors": result.count(Severity.ERROR),
                 "warnings": result.count(Severity.WARNING),
                 "infos": result.count(Severity.INFO),
+                **({"verification": result.verification} if result.verification is not None else {}),
             }
             for result in run.results
         ],

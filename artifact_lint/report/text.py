@@ -52,6 +52,20 @@ def excerpt(lines: list[str], diagnostic: Diagnostic) -> list[Text]:
     return [Text(gutter, style="dim") + Text(source), marker]
 
 
+def verification_line(summary: dict) -> str:
+    """verify: import 0.41 s, load_model 0.10 s, predict p50 3.1 ms / p95 4.0 ms (5 runs); isolation ..."""
+    timings = summary.get("timings") or {}
+    parts = [f"{label} {timings[key]:.2f} s" for key, label in (("import", "import"), ("load", "load_model"))
+             if key in timings]
+    if "predict_p50" in timings:
+        parts.append(f"predict p50 {timings['predict_p50'] * 1000:.1f} ms / p95 {timings['predict_p95'] * 1000:.1f} ms "
+                     f"({timings['predict_runs']} run{'s' if timings['predict_runs'] != 1 else ''})")
+    isolation = summary.get("isolation") or {}
+    cached = " (cached result)" if isolation.get("cached") else ""
+    return (f"verify: {', '.join(parts) or 'stopped at ' + str(summary.get('stage'))}; payload: {summary.get('payload')}; "
+            f"network: {isolation.get('network')}, memory limit {isolation.get('memory_limit_mb')} MB{cached}")
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
@@ -66,8 +80,12 @@ def write_text(run: LintRun, stream: TextIO, *, color: bool | None = None) -> No
         header = Text(result.artifact, style="bold")
         if not result.diagnostics and not result.tool_errors:
             console.print(header + Text("  no findings", style="green"))
+            if result.verification is not None:
+                console.print(Text("  " + verification_line(result.verification), style="dim"))
             continue
         console.print(header)
+        if result.verification is not None:
+            console.print(Text("  " + verification_line(result.verification), style="dim"))
         for diagnostic in result.diagnostics:
             line = Text("  ") + Text(location(result, diagnostic), style="bold") + Text(" ")
             line += Text(diagnostic.code, style=STYLES[diagnostic.severity])

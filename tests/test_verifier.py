@@ -1,0 +1,130 @@
+"""The verifier: runs score.py like the service, in a box, and never touches the artifact."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from artifact_lint.rules.verify import PLAIN_SCORE, SCHEMA
+from artifact_lint.verifier.runner import CHILD
+from rules._samples import artifact
+from tests.helpers import make_artifact, run_cli
+
+FILES = artifact({"score.py": PLAIN_SCORE, "model.txt": "2.0", "input_schema.json": SCHEMA, "model.joblib": None})
+
+
+def verify_json(*args, env=None) -> tuple[int, dict]:
+    result = run_cli("verify", "--format", "json", *args, env=env)
+    return result.returncode, json.loads(result.stdout)
+
+
+def codes(report) -> list[str]:
+    return sorted(d["code"] for d in report["diagnostics"])
+
+
+def fingerprint(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+            for p in sorted(folder.rglob("*"))}
+
+
+def test_child_is_stdlib_python_38_and_never_imports_artifact_lint():
+    source = CHILD.read_text()
+    tree = ast.parse(source, feature_version=(3, 8))
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert "artifact_lint" not in imported
+    import sys
+
+    assert imported <= set(sys.stdlib_module_names)
+
+
+def test_success_reports_timings_and_isolation(tmp_path):
+    path = make_artifact(tmp_path, FILES)
+    code, report = verify_json(str(path), "--repeat", "3", "--no-cache")
+    assert code == 0 and report["diagnostics"] == []
+    verification = report["artifacts"][0]["verification"]
+    assert verification["ok"] and verification["timings"]["predict_runs"] == 3
+    assert {"import", "load", "predict_p50", "predict_p95"} <= set(verification["timings"])
+    assert "socket guard" in verification["isolation"]["network"]
+    assert verification["payload"] == "3 rows from input_schema.json, as columns"
+
+
+def test_the_artifact_is_byte_identical_afterwards(tmp_path):
+    writer = PLAIN_SCORE.replace("def predict(data, model=load_model()):\n",
+                                 "def predict(data, model=load_model()):\n"
+                                 "    open(os.path.join(os.path.dirname(__file__), 'log.txt'), 'a').write('x')\n")
+    path = make_artifact(tmp_path, {**FILES, "score.py": writer})
+    before = fingerprint(path)
+    code, report = verify_json(str(path), "--no-cache")
+    assert fingerprint(path) == before
+    assert codes(report) == ["VRF008"] and code == 0  # a warning: the write went to the private copy
+
+
+def test_environment_is_scrubbed(tmp_path):
+    nosy = PLAIN_SCORE.replace("def predict(data, model=load_model()):\n",
+                               "def predict(data, model=load_model()):\n"
+                               "    leaked = [k for k in os.environ if 'SECRET' in k or 'PROXY' in k or k.startswith('OCI_')]\n"
+                               "    assert not leaked, leaked\n"
+                               "    assert os.getcwd() != os.path.dirname(os.path.realpath(__file__))\n")
+    path = make_artifact(tmp_path, {**FILES, "score.py": nosy})
+    env = {"AWS_SECRET_ACCESS_KEY": "x", "OCI_CLI_KEY_CONTENT": "y", "HTTPS_PROXY": "http://127.0.0.1:1"}
+    code, report = verify_json(str(path), "--no-cache", env=env)
+    assert report["diagnostics"] == [] and code == 0
+
+
+def test_sklearn_prediction_that_is_an_ndarray(tmp_path):
+    import joblib
+    from sklearn.linear_model import LogisticRegression
+
+    score = ("import os\nimport joblib\n\n\ndef load_model():\n"
+             "    return joblib.load(os.path.join(os.path.dirname(os.path.realpath(__file__)), 'model.joblib'))\n\n\n"
+             "def predict(data, model=load_model()):\n    return model.predict(data)\n")
+    path = make_artifact(tmp_path, artifact({"score.py": score}))
+    joblib.dump(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), path / "model.joblib")
+    (tmp_path / "request.json").write_text("[[0.2], [0.9]]")
+    code, report = verify_json(str(path), "--input", str(tmp_path / "request.json"), "--no-cache")
+    assert codes(report) == ["VRF004"] and code == 1
+    assert "numpy.ndarray" in report["diagnostics"][0]["message"]
+
+
+def test_input_bytes_reach_predict_as_bytes(tmp_path):
+    echo = PLAIN_SCORE.replace('return {"prediction": [value * model["scale"] for value in data["x"]]}',
+                               'assert isinstance(data, bytes), type(data)\n    return {"prediction": len(data)}')
+    path = make_artifact(tmp_path, {**FILES, "score.py": echo})
+    (tmp_path / "image.bin").write_bytes(b"\x89PNG")
+    code, report = verify_json(str(path), "--input-bytes", str(tmp_path / "image.bin"), "--no-cache")
+    assert report["diagnostics"] == [] and code == 0
+
+
+def test_results_are_cached_until_something_changes(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    env = {"XDG_CACHE_HOME": str(cache)}
+    path = make_artifact(tmp_path, FILES)
+    first = run_cli("verify", str(path), env=env)
+    second = run_cli("verify", str(path), env=env)
+    assert b"cached result" not in first.stdout and b"cached result" in second.stdout
+    (path / "model.txt").write_text("3.0")
+    third = run_cli("verify", str(path), env=env)
+    assert b"cached result" not in third.stdout
+    assert b"cached result" not in run_cli("verify", "--no-cache", str(path), env=env).stdout
+
+
+def test_lint_verify_merges_static_and_runtime_findings(tmp_path):
+    broken = PLAIN_SCORE.replace('data["x"]', 'data["y"]')
+    path = make_artifact(tmp_path, {**FILES, "score.py": broken})
+    result = run_cli("lint", "--verify", "--format", "json", str(path))
+    report = json.loads(result.stdout)
+    assert "VRF003" in codes(report) and "ART004" in codes(report)
+    assert report["artifacts"][0]["verification"]["stage"] == "predict"
+
+
+@pytest.mark.parametrize("args", [["--input", "x.json", "--input-bytes", "x.json"]])
+def test_usage_errors(tmp_path, args):
+    (tmp_path / "x.json").write_text("{}")
+    path = make_artifact(tmp_path, FILES)
+    result = run_cli("verify", str(path), *args, cwd=tmp_path)
+    assert result.returncode == 2 and b"not both" in result.stderr

@@ -128,3 +128,24 @@ def test_usage_errors(tmp_path, args):
     path = make_artifact(tmp_path, FILES)
     result = run_cli("verify", str(path), *args, cwd=tmp_path)
     assert result.returncode == 2 and b"not both" in result.stderr
+
+
+def test_sklearn_artifact_built_by_init_verifies_clean(tmp_path):
+    import joblib
+    import pandas as pd
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    frame = load_iris(as_frame=True).frame
+    features = frame.drop(columns="target")
+    joblib.dump(LogisticRegression(max_iter=300).fit(features, frame["target"]), tmp_path / "model.joblib")
+    features.head(10).to_csv(tmp_path / "sample.csv", index=False)
+    pd.DataFrame({"target": frame["target"].head(10)}).to_csv(tmp_path / "target.csv", index=False)
+    target = tmp_path / "artifact"
+    made = run_cli("init", str(target), "--model", str(tmp_path / "model.joblib"), "--conda-env",
+                   "generalml_p311_cpu_x86_64_v1", "--python", "3.11", "--sample", str(tmp_path / "sample.csv"),
+                   "--target-sample", str(tmp_path / "target.csv"))
+    assert made.returncode == 0, made.stderr
+    code, report = verify_json(str(target), "--repeat", "3", "--no-cache")
+    assert report["diagnostics"] == [] and code == 0
+    assert report["artifacts"][0]["verification"]["timings"]["predict_runs"] == 3

@@ -90,14 +90,19 @@ def _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, r
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Output format.")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github", "ads"]), default=None,
+              help="Output format [default: text; github when GITHUB_ACTIONS is set].")
 @click.option("--output-file", "-o", type=click.Path(dir_okay=False), help="Write the report here instead of stdout.")
+@click.option("--statistics", is_flag=True, help="Add a count of findings per code (text format).")
+@click.option("--stdin-filename", type=click.Path(dir_okay=False),
+              help="Lint standard input as this file (an editor's unsaved buffer); the rest of its artifact is read "
+                   "from disk.")
 @click.option("--verify", "run_verify", is_flag=True,
               help="Also run load_model() and predict() in an isolated interpreter (see `artifact-lint verify`).")
 @selection_options
-def lint(paths, fmt, output_file, run_verify, select, ignore, extend_select, fail_on, exit_zero, runtime, config_file):
+def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, select, ignore, extend_select, fail_on,
+         exit_zero, runtime, config_file):
     """Lint artifact folders, artifact zips, or folders holding artifacts.
 
     A folder holding score.py or runtime.yaml is an artifact; any other folder is searched for
@@ -107,11 +112,26 @@ def lint(paths, fmt, output_file, run_verify, select, ignore, extend_select, fai
     from artifact_lint.report import render
 
     loader, overrides = _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, runtime)
-    run = lint_paths(list(paths), loader, overrides, verify={} if run_verify else None)
+    stdin = None
+    if stdin_filename:
+        paths, stdin = _stdin_artifact(stdin_filename)
+    elif not paths:
+        raise click.UsageError("give at least one PATH (or --stdin-filename)")
+    fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    run = lint_paths(list(paths), loader, overrides, stdin=stdin, verify={} if run_verify else None)
     with _open_output(output_file) as stream:
-        render(run, fmt, stream, color=False if output_file else None)
+        render(run, fmt, stream, color=False if output_file else None, statistics=statistics)
     _warn_config(loader)
     sys.exit(run.exit_code(exit_zero))
+
+
+def _stdin_artifact(stdin_filename: str) -> tuple[list[str], tuple[str, bytes]]:
+    """The artifact the unsaved file belongs to, and the file's content from standard input."""
+    from artifact_lint.discovery import owning_artifact
+
+    path = Path(stdin_filename).absolute()
+    owner = owning_artifact(path) or path.parent
+    return [str(owner)], (path.relative_to(owner).as_posix(), sys.stdin.buffer.read())
 
 
 def _warn_config(loader: ConfigLoader) -> None:

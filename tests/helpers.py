@@ -72,8 +72,8 @@ def lint(path: Path, verify: bool = False, **overrides) -> LintRun:
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, stdin: bytes | None = None):
     """Run the real command in a subprocess, as a user or CI would."""
-    full_env = {**os.environ, **(env or {})}
-    full_env.pop("GITHUB_ACTIONS", None)
+    full_env = {key: value for key, value in os.environ.items() if key != "GITHUB_ACTIONS"}
+    full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "artifact_lint", *args], cwd=cwd, env=full_env, input=stdin,
         capture_output=True, timeout=120,

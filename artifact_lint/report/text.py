@@ -70,7 +70,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def write_text(run: LintRun, stream: TextIO, *, color: bool | None = None) -> None:
+def write_text(run: LintRun, stream: TextIO, *, color: bool | None = None, statistics: bool = False) -> None:
     plain = color is False or bool(os.environ.get("NO_COLOR"))
     console = Console(
         file=stream, highlight=False, soft_wrap=True, emoji=False,
@@ -99,7 +99,22 @@ def write_text(run: LintRun, stream: TextIO, *, color: bool | None = None) -> No
     for artifact, message in run.all_tool_errors():
         where = message if message.startswith(artifact) else f"{artifact}: {message}"
         console.print(Text("error: ", style="bold red") + Text(where))
+    if statistics:
+        for row in statistics_rows(run):
+            console.print(row)
     console.print(summary_line(run))
+
+
+def statistics_rows(run: LintRun) -> list[str]:
+    """One line per code: how many findings, the rule's name, and how many can be fixed."""
+    counts: dict[str, list] = {}
+    for diagnostic in run.diagnostics:
+        entry = counts.setdefault(diagnostic.code, [0, diagnostic.name, 0])
+        entry[0] += 1
+        entry[2] += diagnostic.fix is not None
+    rows = sorted(counts.items(), key=lambda item: (-item[1][0], item[0]))
+    return [f"{count:>5}  {code}  {name}" + (f"  ({fixable} fixable)" if fixable else "")
+            for code, (count, name, fixable) in rows]
 
 
 def summary_line(run: LintRun) -> Text:

@@ -1,0 +1,104 @@
+"""SARIF 2.1.0 for GitHub code scanning and other SARIF viewers.
+
+Paths are made relative to the repository root (the nearest folder with .git above the working
+directory, else the working directory) and anchored at %SRCROOT%; every result carries a full
+region and a partial fingerprint, so re-uploads update alerts instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import TextIO
+
+from artifact_lint import __version__
+from artifact_lint.diagnostics import Diagnostic, Severity
+from artifact_lint.engine import LintRun
+from artifact_lint.registry import all_rules
+
+LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+INFORMATION_URI = "https://github.com/artifact-lint/artifact-lint/blob/main/docs/rules.md"
+
+
+def repository_root(start: Path | None = None) -> Path:
+    folder = (start or Path.cwd()).resolve()
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return folder
+
+
+def _uri(diagnostic: Diagnostic, kind: str, root: Path) -> str:
+    artifact = Path(diagnostic.artifact)
+    full = artifact if kind == "zip" else artifact / diagnostic.path
+    try:
+        return Path(os.path.relpath(full.resolve(), root)).as_posix()
+    except ValueError:
+        return full.resolve().as_posix()
+
+
+def _region(diagnostic: Diagnostic) -> dict:
+    if diagnostic.span is None:
+        return {"startLine": 1}
+    span = diagnostic.span
+    return {"startLine": span.start.line, "startColumn": span.start.column, "endLine": span.end.line,
+            "endColumn": max(span.end.column, 1)}
+
+
+def _fingerprint(diagnostic: Diagnostic, uri: str, lines: list[str], seen: dict) -> str:
+    line = lines[diagnostic.line - 1].strip() if diagnostic.span and 0 < diagnostic.line <= len(lines) else ""
+    base = hashlib.sha256(f"{diagnostic.code}\0{uri}\0{line}\0{diagnostic.message}".encode()).hexdigest()[:32]
+    seen[base] = seen.get(base, 0) + 1
+    return f"{base}:{seen[base]}"
+
+
+def build_sarif(run: LintRun, root: Path | None = None) -> dict:
+    root = root or repository_root()
+    rules = all_rules()
+    used = sorted({d.code for d in run.diagnostics})
+    index = {code: position for position, code in enumerate(used)}
+    descriptors = [{
+        "id": code, "name": rules[code].name,
+        "shortDescription": {"text": rules[code].summary()},
+        "fullDescription": {"text": rules[code].documentation().split("\n", 1)[-1].strip()},
+        "help": {"text": rules[code].documentation(), "markdown": rules[code].documentation()},
+        "helpUri": f"{INFORMATION_URI}#{code.lower()}",
+        "defaultConfiguration": {"level": LEVELS[rules[code].severity]},
+        "properties": {"tags": [code[:3]], "fix": rules[code].fix_kind},
+    } for code in used]
+    results, seen = [], {}
+    kinds = {result.artifact: result.kind for result in run.results}
+    sources = {(result.artifact, path): lines for result in run.results for path, lines in result.sources.items()}
+    for diagnostic in run.diagnostics:
+        kind = kinds.get(diagnostic.artifact, "directory")
+        uri = _uri(diagnostic, kind, root)
+        message = diagnostic.message if kind != "zip" else f"{diagnostic.path}: {diagnostic.message}"
+        results.append({
+            "ruleId": diagnostic.code, "ruleIndex": index[diagnostic.code], "level": LEVELS[diagnostic.severity],
+            "message": {"text": message},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+                                                "region": _region(diagnostic)}}],
+            "partialFingerprints": {"primaryLocationLineHash": _fingerprint(
+                diagnostic, uri, sources.get((diagnostic.artifact, diagnostic.path), []), seen)},
+        })
+    notifications = [{"level": "error", "message": {"text": f"{artifact}: {message}"}}
+                     for artifact, message in run.all_tool_errors()]
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "artifact-lint", "version": __version__, "semanticVersion": __version__,
+                                "informationUri": INFORMATION_URI, "rules": descriptors}},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": root.as_uri() + "/"}},
+            "results": results,
+            "invocations": [{"executionSuccessful": not run.all_tool_errors(),
+                             "toolExecutionNotifications": notifications}],
+        }],
+    }
+
+
+def write_sarif(run: LintRun, stream: TextIO) -> None:
+    json.dump(build_sarif(run), stream, indent=2, ensure_ascii=False)
+    stream.write("\n")

@@ -53,7 +53,7 @@ def test_ads_format_has_adss_shape(tmp_path):
     assert list(report) == ["score_py", "runtime_yaml", "score_syntax", "score_load_model", "score_predict",
                             "score_predict_data", "score_predict_arg", "runtime_version", "runtime_env_python",
                             "runtime_env_path", "runtime_path_exist"]
-    for key, entry in report.items():
+    for entry in report.values():
         assert set(entry) - {"key"} == {"category", "description", "error_msg", "success"}
         assert all(isinstance(entry[field], str) for field in ("category", "description", "error_msg"))
     assert report["score_py"]["key"] == "score_py"

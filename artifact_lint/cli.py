@@ -100,8 +100,10 @@ def _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, r
                    "from disk.")
 @click.option("--verify", "run_verify", is_flag=True,
               help="Also run load_model() and predict() in an isolated interpreter (see `artifact-lint verify`).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Processes to lint many artifacts with [default: the number of CPUs].")
 @selection_options
-def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, select, ignore, extend_select, fail_on,
+def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, jobs, select, ignore, extend_select, fail_on,
          exit_zero, runtime, config_file):
     """Lint artifact folders, artifact zips, or folders holding artifacts.
 
@@ -118,11 +120,37 @@ def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, select
     elif not paths:
         raise click.UsageError("give at least one PATH (or --stdin-filename)")
     fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
-    run = lint_paths(list(paths), loader, overrides, stdin=stdin, verify={} if run_verify else None)
+    with _progress(enabled=sys.stderr.isatty() and not (fmt != "text" and not sys.stdout.isatty())) as progress:
+        run = lint_paths(list(paths), loader, overrides, stdin=stdin, verify={} if run_verify else None,
+                         jobs=jobs or os.cpu_count() or 1, progress=progress)
     with _open_output(output_file) as stream:
         render(run, fmt, stream, color=False if output_file else None, statistics=statistics)
     _warn_config(loader)
     sys.exit(run.exit_code(exit_zero))
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool, minimum: int = 20):
+    """A progress bar on stderr for long runs; a no-op callback otherwise."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress("linting", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = None
+
+        def update(done: int, total: int) -> None:
+            nonlocal task
+            if total < minimum:
+                return
+            if task is None:
+                task = bar.add_task("lint", total=total)
+            bar.update(task, completed=done)
+
+        yield update
 
 
 def _stdin_artifact(stdin_filename: str) -> tuple[list[str], tuple[str, bytes]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from artifact_lint.artifact import Artifact
 from artifact_lint.config import Config, ConfigError, ConfigLoader
@@ -133,6 +134,40 @@ def lint_artifact(artifact: Artifact, config: Config, verify=None, use_cache: bo
     return ArtifactResult(artifact.display, artifact.kind, diagnostics, errors, config.fail_on, sources, summary)
 
 
+def _lint_one(artifact: Artifact, loader: ConfigLoader, overrides: dict | None, stdin, verify, use_cache: bool):
+    """(result, None) or (None, (artifact, error message)) for one artifact; always closes it."""
+    try:
+        config = loader.for_directory(artifact.location).with_overrides(**(overrides or {}))
+        if stdin:
+            artifact.set_overlay({artifact.member(stdin[0]): stdin[1]})
+        return lint_artifact(artifact, config, verify, use_cache), None
+    except ConfigError as error:
+        return None, (artifact.display, str(error))
+    finally:
+        close = getattr(artifact, "close", None)
+        if close:
+            close()
+
+
+_WORKER: dict = {}
+
+
+def _worker_start(loader: ConfigLoader, overrides: dict | None, verify, use_cache: bool) -> None:
+    _WORKER.update(loader=loader, overrides=overrides, verify=verify, use_cache=use_cache)
+
+
+def _worker_lint(job: tuple[str, str, str]):
+    """Lint one artifact in a pool process (artifacts travel as (kind, display, path), not open files)."""
+    from artifact_lint.artifact import DirectoryArtifact, ReadError, ZipArtifact
+
+    kind, display, path = job
+    try:
+        artifact = (ZipArtifact if kind == "zip" else DirectoryArtifact)(display, Path(path))
+    except ReadError as error:
+        return None, (display, str(error))
+    return _lint_one(artifact, _WORKER["loader"], _WORKER["overrides"], None, _WORKER["verify"], _WORKER["use_cache"])
+
+
 def lint_paths(
     paths: list[str],
     loader: ConfigLoader,
@@ -140,23 +175,52 @@ def lint_paths(
     stdin: tuple[str, bytes] | None = None,
     verify=None,
     use_cache: bool = True,
+    jobs: int = 1,
+    progress=None,
 ) -> LintRun:
-    """Lint every artifact found in `paths`; `overrides` are command-line config options."""
+    """Lint every artifact found in `paths`; `overrides` are command-line config options.
+
+    With jobs > 1 and enough artifacts, artifacts are linted in a process pool (results keep the
+    discovery order); `progress(done, total)` is called as they finish.
+    """
     run = LintRun()
     found = discover(paths)
     run.tool_errors.extend(found.errors)
-    for artifact in found.artifacts:
-        try:
-            config = loader.for_directory(artifact.location).with_overrides(**(overrides or {}))
-        except ConfigError as error:
-            run.tool_errors.append((artifact.display, str(error)))
-            continue
-        if stdin:
-            artifact.set_overlay({artifact.member(stdin[0]): stdin[1]})
-        try:
-            run.results.append(lint_artifact(artifact, config, verify, use_cache))
-        finally:
+    total = len(found.artifacts)
+    if jobs > 1 and total >= PARALLEL_THRESHOLD and stdin is None:
+        jobs_list = [(a.kind, a.display, str(a.path)) for a in found.artifacts]
+        for artifact in found.artifacts:
             close = getattr(artifact, "close", None)
             if close:
                 close()
+        outcomes = _parallel(jobs_list, jobs, (loader, overrides, verify, use_cache), progress)
+    else:
+        outcomes = []
+        for done, artifact in enumerate(found.artifacts, start=1):
+            outcomes.append(_lint_one(artifact, loader, overrides, stdin, verify, use_cache))
+            if progress:
+                progress(done, total)
+    for result, error in outcomes:
+        if result is not None:
+            run.results.append(result)
+        if error is not None:
+            run.tool_errors.append(error)
     return run
+
+
+PARALLEL_THRESHOLD = 16
+
+
+def _parallel(jobs_list, jobs: int, setup: tuple, progress) -> list:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    chunk = max(1, min(32, len(jobs_list) // (jobs * 8) or 1))
+    outcomes = []
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_start, initargs=setup) as pool:
+        for done, outcome in enumerate(pool.map(_worker_lint, jobs_list, chunksize=chunk), start=1):
+            outcomes.append(outcome)
+            if progress:
+                progress(done, len(jobs_list))
+    return outcomes

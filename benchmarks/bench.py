@@ -70,6 +70,49 @@ def write_schema(path: Path, size: int) -> None:
 CHILD_ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
 
 
+ADS_PROBE = """
+import importlib, sys, time, warnings
+warnings.filterwarnings("ignore")
+import logging
+logging.disable(logging.CRITICAL)
+started = time.perf_counter()
+import ads.model.model_artifact_boilerplate.artifact_introspection_test.model_artifact_validate as mav
+for folder in sys.argv[1:]:
+    importlib.reload(mav)
+    mav.validate_artifact(artifact=folder)
+print(time.perf_counter() - started)
+"""
+
+
+def ads_python() -> str | None:
+    """A python that has oracle-ads: this one, or ADS_PYTHON (a scratch venv)."""
+    candidate = os.environ.get("ADS_PYTHON") or sys.executable
+    probe = subprocess.run([candidate, "-c", "import ads"], capture_output=True)
+    return candidate if probe.returncode == 0 else None
+
+
+def ads_comparison(single: Path, many: Path, count: int, ours_bulk: list[float], ours_cold: list[float]) -> None:
+    """The same artifacts through ADS's introspection (offline), in the same run, as a ratio."""
+    python = ads_python()
+    if python is None:
+        print("ADS introspection: oracle-ads not importable (set ADS_PYTHON to a python that has it)")
+        return
+    folders = sorted(str(p) for p in many.iterdir())
+    env = {**CHILD_ENV, "HOME": tempfile.mkdtemp()}  # no ~/.oci/config: the offline check fails fast
+
+    def wall(arguments: list[str]) -> float:
+        started = time.perf_counter()
+        subprocess.run([python, "-c", ADS_PROBE, *arguments], capture_output=True, env=env)
+        return time.perf_counter() - started
+
+    cold = [wall([str(single)]) for _ in range(3)]
+    bulk = wall(folders)
+    print(f"{'ADS introspection, one artifact':<38} median {statistics.median(cold):.3f} s (process start included); "
+          f"artifact-lint is {statistics.median(cold) / statistics.median(ours_cold):.1f}x faster")
+    print(f"{f'ADS introspection, {count} artifacts':<38} {bulk:.3f} s; artifact-lint is "
+          f"{bulk / statistics.median(ours_bulk):.1f}x faster (ADS stops at each artifact's first failing group)")
+
+
 def verifier_overhead(workdir: Path, runs: int) -> None:
     """`artifact-lint verify` against a bare `python -c "import score; score.predict(x)"` on the same artifact."""
     from artifact_lint.rules.verify import PLAIN_SCORE, SCHEMA
@@ -142,6 +185,7 @@ def main() -> None:
         report("one artifact with a 200 MB schema", [r[0] for r in run], [r[1] for r in run], "in seconds")
 
         verifier_overhead(workdir, options.runs)
+        ads_comparison(single, many, options.artifacts, [b[0] for b in bulk], [c[0] for c in cold])
 
         baseline = [timed_run([sys.executable, "-c", "pass"])[0] for _ in range(options.runs)]
         print(f"{'bare python start-up (for reference)':<38} median {statistics.median(baseline):.3f} s")

@@ -12,6 +12,7 @@ import io
 import os
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -32,6 +33,52 @@ MAX_LOCATE_DEPTH = 4
 
 class ReadError(Exception):
     """A file could not be read; the message says why in words a user understands."""
+
+
+class DamagedMember(ReadError, OSError):
+    """A zip member whose compressed data is broken (an OSError too, so stream readers treat it as I/O)."""
+
+
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError, OSError)
+
+
+class _MemberStream(io.RawIOBase):
+    """A zip member stream whose decompression errors surface as DamagedMember."""
+
+    def __init__(self, member, name: str):
+        super().__init__()
+        self._member = member
+        self._name = name
+
+    def _guard(self, call, *args):
+        try:
+            return call(*args)
+        except ZIP_ERRORS as error:
+            raise DamagedMember(f"cannot read {self._name} from the zip: {error}") from None
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        return self._guard(self._member.read, size)
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._guard(self._member.seek, offset, whence)
+
+    def tell(self) -> int:
+        return self._member.tell()
+
+    def close(self) -> None:
+        self._member.close()
+        super().close()
 
 
 class FileTooLarge(ReadError):
@@ -252,6 +299,24 @@ class DirectoryArtifact(Artifact):
         return data
 
 
+class UnreadableZip(Artifact):
+    """A .zip that zipfile cannot open: linted as an artifact with one finding (ART008), not a crash."""
+
+    kind = "zip"
+
+    def __init__(self, display: str, path: Path, problem: str):
+        super().__init__(display)
+        self.path = path
+        self.problem = problem
+
+    @property
+    def location(self) -> Path:
+        return self.path.parent
+
+    def _scan(self) -> list[Entry]:
+        return []
+
+
 class ZipArtifact(Artifact):
     kind = "zip"
 
@@ -312,8 +377,8 @@ class ZipArtifact(Artifact):
 
     def _open(self, entry: Entry) -> BinaryIO:
         try:
-            return self._zip.open(self._infos[entry.path])
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, ValueError) as error:
+            return _MemberStream(self._zip.open(self._infos[entry.path]), entry.path)
+        except ZIP_ERRORS as error:
             raise ReadError(f"cannot read {entry.path} from the zip: {error}") from None
 
     def _read(self, entry: Entry, limit: int) -> bytes:
@@ -323,7 +388,7 @@ class ZipArtifact(Artifact):
         try:
             with self._zip.open(info) as member:
                 data = member.read(limit + 1)
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError, ValueError) as error:
+        except ZIP_ERRORS as error:
             raise ReadError(f"cannot read {entry.path} from the zip: {error}") from None
         if len(data) > limit:  # the header under-stated the size
             raise FileTooLarge(entry.path, len(data), limit)

@@ -13,6 +13,7 @@ from artifact_lint.artifact import (
     Artifact,
     DirectoryArtifact,
     ReadError,
+    UnreadableZip,
     ZipArtifact,
     is_virtualenv,
 )
@@ -76,7 +77,7 @@ def discover(paths: list[str]) -> Discovery:
             for folder in found:
                 add(DirectoryArtifact, os.path.join(given, os.path.relpath(folder, path)), folder)
         elif path.suffix.lower() == ".zip":
-            add(ZipArtifact, given, path)
+            add(_open_zip, given, path)
         else:
             owner = owning_artifact(path)
             if owner is None:
@@ -85,6 +86,16 @@ def discover(paths: list[str]) -> Discovery:
             else:
                 add(DirectoryArtifact, os.path.normpath(owner), owner)
     return result
+
+
+def _open_zip(display: str, path: Path) -> Artifact:
+    """A zip artifact; one zipfile cannot read becomes an UnreadableZip (a finding, not an error)."""
+    if not path.is_file():
+        raise ReadError(f"{display} is not a file")
+    try:
+        return ZipArtifact(display, path)
+    except ReadError as error:
+        return UnreadableZip(display, path, str(error))
 
 
 def owning_artifact(path: Path) -> Path | None:

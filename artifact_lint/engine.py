@@ -107,6 +107,9 @@ def lint_artifact(artifact: Artifact, config: Config, verify=None, use_cache: bo
     selected = resolve_selection(
         list(config.select) if config.select is not None else None, list(config.ignore), list(config.extend_select)
     )
+    if getattr(artifact, "problem", None):
+        selected &= {"ART008"}  # nothing else can be said about a zip that cannot be opened
+        verify = None
     ctx = LintContext(artifact, config, Documents(artifact), selected)
     errors: list[str] = []
     found = _run_phase(ctx, "main", errors)
@@ -158,11 +161,12 @@ def _worker_start(loader: ConfigLoader, overrides: dict | None, verify, use_cach
 
 def _worker_lint(job: tuple[str, str, str]):
     """Lint one artifact in a pool process (artifacts travel as (kind, display, path), not open files)."""
-    from artifact_lint.artifact import DirectoryArtifact, ReadError, ZipArtifact
+    from artifact_lint.artifact import DirectoryArtifact, ReadError
+    from artifact_lint.discovery import _open_zip
 
     kind, display, path = job
     try:
-        artifact = (ZipArtifact if kind == "zip" else DirectoryArtifact)(display, Path(path))
+        artifact = (_open_zip if kind == "zip" else DirectoryArtifact)(display, Path(path))
     except ReadError as error:
         return None, (display, str(error))
     return _lint_one(artifact, _WORKER["loader"], _WORKER["overrides"], None, _WORKER["verify"], _WORKER["use_cache"])

@@ -166,3 +166,31 @@ class FilesNotAtRoot(Rule):
                     f"{name} is not at the artifact root but at {where}; the service only reads it from the root",
                     ads_test="score_py" if name == SCORE_PY else "runtime_yaml",
                 )
+
+
+class UnreadableZip(Rule):
+    """The artifact is a .zip that cannot be read.
+
+    ## What it does
+    Opens the zip's central directory; a file that is not a zip, or a damaged one, is reported
+    instead of being linted.
+
+    ## Why it matters
+    The model catalog and ADS reject it, and nothing inside can be checked.
+
+    ## Example
+    A download that stopped halfway, or an HTML error page saved as `model.zip`.
+
+    ## Fix
+    Zip the artifact folder again (`cd artifact && zip -r ../model.zip .`).
+    """
+
+    code, name, severity = "ART008", "unreadable-zip", Severity.ERROR
+    default_path = "."
+    valid = [Case(artifact(), container="zip")]
+    invalid = [Case({"model.zip": b"PK\x03\x04 cut short"}, container="broken-zip", expect=[(".", None)])]
+
+    def check(self, ctx):
+        problem = getattr(ctx.artifact, "problem", None)
+        if problem:
+            yield self.diagnostic(".", None, f"{problem}; zip the artifact folder again")

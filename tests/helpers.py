@@ -48,6 +48,10 @@ def make_artifact(tmp_path: Path, files: dict, container: str = "directory", con
     """Write `files` as an artifact under tmp_path (config, if any, goes beside it) and return its path."""
     if config:
         write_config(tmp_path, config)
+    if container == "broken-zip":  # the case's single file is written as the .zip itself
+        path = tmp_path / "artifact.zip"
+        path.write_bytes(next(iter(files.values())))
+        return path
     if container == "zip":
         path = tmp_path / "artifact.zip"
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -106,11 +106,11 @@ def test_empty_folder_is_a_clear_error(tmp_path):
     assert "no artifact found under" in report["tool_errors"][0]["message"]
 
 
-def test_corrupt_zip_is_a_clear_error(tmp_path):
+def test_corrupt_zip_is_a_finding(tmp_path):
     (tmp_path / "model.zip").write_bytes(b"PK\x03\x04 not really a zip")
     result = run_cli("lint", str(tmp_path / "model.zip"))
-    assert result.returncode == 2
-    assert b"is not a readable zip file" in result.stdout
+    assert result.returncode == 1
+    assert b"ART008 error: " in result.stdout and b"is not a readable zip file" in result.stdout
     assert b"Traceback" not in result.stdout + result.stderr
 
 

@@ -7,6 +7,7 @@ import os
 import stat
 
 import jsonschema
+import pytest
 
 from artifact_lint.fixing import write_atomically
 from artifact_lint.report.json_report import report_schema
@@ -73,3 +74,37 @@ def test_an_interrupted_write_leaves_the_old_file(tmp_path, monkeypatch):
         pass
     assert target.read_text() == "old\n"
     assert os.listdir(tmp_path) == ["runtime.yaml"]
+
+
+@pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), PermissionError(13, "Permission denied"),
+                                     KeyboardInterrupt()])
+def test_every_file_is_untouched_or_fully_fixed(tmp_path, monkeypatch, failure):
+    """Two files to fix; writing the second fails (disk full, read-only, Ctrl-C): the first is fully fixed."""
+    from artifact_lint.config import ConfigLoader
+    from artifact_lint.fix_command import run_fix
+
+    schema = '{"schema": [{"dtype": "float64", "name": "a", "required": true, "feature_type": "Continuous", ' \
+             '"description": "a", "domain": {"values": "Continuous", "stats": {"std": NaN}, "constraints": []}}], ' \
+             '"version": "1.1"}\n'
+    path = make_artifact(tmp_path, {**NUMERIC, "input_schema.json": schema})
+    originals = {name: (path / name).read_bytes() for name in ("runtime.yaml", "input_schema.json")}
+    real_fsync = os.fsync
+    calls = []
+
+    def failing_fsync(descriptor):
+        calls.append(descriptor)
+        if len(calls) == 2:
+            raise failure
+        return real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    try:
+        code = run_fix([str(path)], ConfigLoader(), {}, unsafe=False, show_diff=False, fmt="json", exit_zero=False)
+    except KeyboardInterrupt:
+        code = 130
+    assert code in (2, 130)
+    schema_now, runtime_now = (path / "input_schema.json").read_bytes(), (path / "runtime.yaml").read_bytes()
+    assert schema_now in (originals["input_schema.json"], schema.replace("NaN", "null").encode())
+    assert runtime_now in (originals["runtime.yaml"], RUNTIME_YAML.encode())
+    assert (schema_now, runtime_now) != (originals["input_schema.json"], originals["runtime.yaml"])  # one was fixed
+    assert sorted(os.listdir(path)) == sorted(["input_schema.json", "model.joblib", "runtime.yaml", "score.py"])

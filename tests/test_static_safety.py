@@ -64,3 +64,50 @@ def test_secrets_are_reported_but_never_printed(tmp_path):
         assert result.returncode == 1
         assert result.stdout.count(b"SEC001") >= 2
         assert key.encode() not in result.stdout and token.encode() not in result.stdout
+
+
+AUDIT_PROBE = """
+import sys
+events = []
+watched = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "pickle.find_class")
+artifact = sys.argv[1]
+
+def hook(event, args):
+    if event.startswith(watched):
+        events.append(event)
+    elif event == "import" and len(args) > 1 and args[1] and str(args[1]).startswith(artifact):
+        events.append("import " + str(args[1]))
+    elif event == "exec" and args and getattr(args[0], "co_filename", "").startswith(artifact):
+        events.append("exec " + args[0].co_filename)
+
+sys.addaudithook(hook)
+from artifact_lint.cli import cli
+try:
+    cli.main(["lint", artifact, "--format", "json", "--jobs", "1"], standalone_mode=False)
+except SystemExit:
+    pass
+print("EVENTS:" + repr(events), file=sys.stderr)
+"""
+
+
+def test_no_process_import_or_unpickling_happens(tmp_path):
+    """Audit hooks prove it: no process started, nothing imported or run from the artifact, no pickle class looked up."""
+    import subprocess
+    import sys
+
+    files = {
+        "score.py": "import os\nos.system('touch /tmp/never')\n" + artifact_source(),
+        "helpers.py": "import os\nos.system('touch /tmp/never')\n",
+        "evil.pth": "import os; os.system('touch /tmp/never')\n",
+        "model.pkl": pickle.dumps(WritesSentinel(str(tmp_path / "never"))),
+        "runtime.yaml": "MODEL_ARTIFACT_VERSION: !!python/object/apply:os.system ['touch /tmp/never']\n",
+    }
+    path = make_artifact(tmp_path, files)
+    result = subprocess.run([sys.executable, "-c", AUDIT_PROBE, str(path)], capture_output=True, text=True, timeout=120)
+    assert "EVENTS:[]" in result.stderr, result.stderr[-2000:]
+
+
+def artifact_source() -> str:
+    from rules._samples import SCORE_PY
+
+    return SCORE_PY

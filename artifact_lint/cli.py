@@ -102,9 +102,11 @@ def _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, r
               help="Also run load_model() and predict() in an isolated interpreter (see `artifact-lint verify`).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes to lint many artifacts with [default: the number of CPUs].")
+@click.option("--online", is_flag=True, default=None,
+              help="Check that the conda pack exists in Object Storage (needs `artifact-lint[oci]` and credentials).")
 @selection_options
-def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, jobs, select, ignore, extend_select, fail_on,
-         exit_zero, runtime, config_file):
+def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, jobs, online, select, ignore, extend_select,
+         fail_on, exit_zero, runtime, config_file):
     """Lint artifact folders, artifact zips, or folders holding artifacts.
 
     A folder holding score.py or runtime.yaml is an artifact; any other folder is searched for
@@ -114,6 +116,7 @@ def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, jobs, 
     from artifact_lint.report import render
 
     loader, overrides = _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, runtime)
+    overrides["online"] = online
     stdin = None
     if stdin_filename:
         paths, stdin = _stdin_artifact(stdin_filename)

@@ -21,7 +21,7 @@ RUNTIMES = ("conda", "container")
 DEFAULT_PYTHON_VERSIONS = ((3, 6), (3, 14))
 KNOWN_KEYS = {
     "select", "ignore", "extend-select", "severity", "per-file-ignores", "fail-on", "runtime",
-    "python-versions", "library-versions", "verify",
+    "python-versions", "library-versions", "verify", "online",
 }
 
 
@@ -47,6 +47,7 @@ class Config:
     python_versions: tuple = DEFAULT_PYTHON_VERSIONS
     library_versions: dict = field(default_factory=dict)  # distribution -> version the conda pack has
     verify: dict = field(default_factory=dict)  # [tool.artifact-lint.verify]: timeout, memory, python, input...
+    online: bool = False  # check the conda pack in Object Storage (needs the OCI SDK and credentials)
     source: Path | None = None
     unknown_codes: tuple[UnknownCode, ...] = ()
     warnings: tuple[str, ...] = ()
@@ -128,6 +129,7 @@ def config_from_table(table: dict, source: Path | None) -> Config:
         python_versions=parse_version_range(table.get("python-versions", "3.6-3.14")),
         library_versions=_library_versions(table.get("library-versions", {})),
         verify=_table(table, "verify"),
+        online=bool(table.get("online", False)),
         source=source,
         unknown_codes=tuple(unknown),
         warnings=tuple(warnings),

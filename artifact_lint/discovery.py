@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +20,8 @@ from artifact_lint.artifact import (
     ZipArtifact,
     is_virtualenv,
 )
+
+from artifact_lint.online import OnlineUnavailable, download_model_artifact, is_model_ocid
 
 MARKER_FILES = (SCORE_PY, RUNTIME_YAML)
 
@@ -62,7 +67,12 @@ def discover(paths: list[str]) -> Discovery:
 
     for given in paths:
         path = Path(given)
-        if not os.path.lexists(path):
+        if not os.path.lexists(path) and is_model_ocid(given):
+            try:
+                add(_open_zip, given, _download(given))
+            except OnlineUnavailable as error:
+                result.errors.append((given, str(error)))
+        elif not os.path.lexists(path):
             result.errors.append((given, f"{given} does not exist"))
         elif path.is_dir():
             if is_artifact_dir(path):
@@ -86,6 +96,13 @@ def discover(paths: list[str]) -> Discovery:
             else:
                 add(DirectoryArtifact, os.path.normpath(owner), owner)
     return result
+
+
+def _download(ocid: str) -> Path:
+    """A catalog model's artifact, downloaded to a temporary folder removed when the run ends."""
+    folder = Path(tempfile.mkdtemp(prefix="artifact-lint-model-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return download_model_artifact(ocid, folder / "artifact.zip")
 
 
 def _open_zip(display: str, path: Path) -> Artifact:

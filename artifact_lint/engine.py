@@ -113,6 +113,8 @@ def lint_artifact(artifact: Artifact, config: Config, verify=None, use_cache: bo
     ctx = LintContext(artifact, config, Documents(artifact), selected)
     errors: list[str] = []
     found = _run_phase(ctx, "main", errors)
+    if config.online:
+        found += _run_phase(ctx, "online", errors)
     if verify is not None:
         from artifact_lint.verifier import VerifyError, build_options, verify_artifact
 

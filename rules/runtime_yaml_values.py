@@ -451,3 +451,44 @@ class PythonMismatch(EnvRule):
 
 def _text(found: Found | None) -> str | None:
     return found.text if found else None
+
+
+class CondaPackNotFound(EnvRule):
+    """The conda pack at INFERENCE_ENV_PATH does not exist (checked online, with --online).
+
+    ## What it does
+    Asks Object Storage (HEAD object, with the OCI SDK, a 5 s connect timeout and no retries)
+    whether the pack exists. Without the SDK, credentials or network, says so in an info instead
+    of waiting (ADS's own check retries for about 100 s). ADS introspection key
+    `runtime_path_exist`.
+
+    ## Why it matters
+    A pack path with a typo, or a published pack deleted or in another region's bucket, fails
+    the deployment while it installs the pack, after many minutes.
+
+    ## Example
+    `oci://my-bucket@ns/conda_environments/cpu/churn/1.0/churn_v1_0` after the pack was removed.
+
+    ## Fix
+    Publish the pack again (`odsc conda publish`) or point to the right path.
+    """
+
+    code, name, severity = "RTY115", "conda-pack-not-found", Severity.ERROR
+    ads_test, default_path, phase = "runtime_path_exist", "runtime.yaml", "online"
+    valid = [Case(artifact())]
+    invalid = [Case(artifact(), config={"online": True}, expect=[(4, 25)],
+                    note="offline and without credentials: an info says it was not checked")]
+
+    def check_env(self, ctx, document, root):
+        from artifact_lint.online import check_pack
+
+        found = find_env_key(root, ENV_PATH)
+        if found is None or found.text is None or PackPath.parse(found.text) is None or is_placeholder(found.text):
+            return
+        result = check_pack(found.text.strip())
+        if result.exists is False:
+            yield self.diagnostic(document.path, node_span(found.value),
+                                  f"the conda pack {found.text.strip()} does not exist: {result.detail}")
+        elif result.exists is None:
+            yield self.diagnostic(document.path, node_span(found.value),
+                                  f"the conda pack was not checked online: {result.detail}", severity=Severity.INFO)

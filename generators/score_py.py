@@ -133,29 +133,25 @@ class Template:
     extra: str = ""
 
 
+# Any pickled estimator with a scikit-learn style predict (XGBoost and LightGBM wrappers included).
+PICKLED = Template("import joblib\n", "    return joblib.load(path)", "    prediction = model.predict(frame)")
+TORCH_PREDICT = "    with torch.no_grad():\n        prediction = model(torch.tensor(frame.to_numpy(dtype=np.float32)))"
+
 TEMPLATES = {
-    ("sklearn", "pickle"): Template(
-        "import joblib\n",
-        "    return joblib.load(path)",
-        "    prediction = model.predict(frame)",
-    ),
-    ("generic", "pickle"): Template(
-        "import joblib\n",
-        "    return joblib.load(path)",
-        "    prediction = model.predict(frame)",
-    ),
+    ("sklearn", "pickle"): PICKLED,
+    ("generic", "pickle"): PICKLED,
+    ("xgboost", "pickle"): PICKLED,
+    ("lightgbm", "pickle"): PICKLED,
     ("xgboost", "booster"): Template(
         "import xgboost\n",
         "    booster = xgboost.Booster()\n    booster.load_model(path)\n    return booster",
         "    prediction = model.predict(xgboost.DMatrix(frame))",
     ),
-    ("xgboost", "pickle"): Template("import joblib\n", "    return joblib.load(path)", "    prediction = model.predict(frame)"),
     ("lightgbm", "booster"): Template(
         "import lightgbm\n",
         "    return lightgbm.Booster(model_file=path)",
         "    prediction = model.predict(frame)",
     ),
-    ("lightgbm", "pickle"): Template("import joblib\n", "    return joblib.load(path)", "    prediction = model.predict(frame)"),
     ("onnx", "onnx"): Template(
         "import onnxruntime\n",
         "    return onnxruntime.InferenceSession(path, providers=[\"CPUExecutionProvider\"])",
@@ -165,14 +161,14 @@ TEMPLATES = {
     ("pytorch", "torchscript"): Template(
         "import torch\n",
         "    model = torch.jit.load(path, map_location=\"cpu\")\n    model.eval()\n    return model",
-        "    with torch.no_grad():\n        prediction = model(torch.tensor(frame.to_numpy(dtype=np.float32)))",
+        TORCH_PREDICT,
     ),
     ("pytorch", "state_dict"): Template(
         "import torch\n",
         "    model = build_model()\n"
         "    model.load_state_dict(torch.load(path, map_location=\"cpu\", weights_only=True))\n"
         "    model.eval()\n    return model",
-        "    with torch.no_grad():\n        prediction = model(torch.tensor(frame.to_numpy(dtype=np.float32)))",
+        TORCH_PREDICT,
         extra='''
 
 def build_model():

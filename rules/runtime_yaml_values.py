@@ -76,7 +76,6 @@ class EnvPathMissing(_RequiredEnvKey):
 
     code, name, severity = "RTY103", "env-path-missing", Severity.ERROR
     ads_test = "runtime_env_path"
-    default_path = "runtime.yaml"
     valid = [Case(artifact())]
     invalid = [
         Case(artifact({"runtime.yaml": runtime_yaml(path="''")}), expect=[(4, 5)]),
@@ -106,7 +105,6 @@ class EnvPathFormat(EnvRule):
     """
 
     code, name, severity = "RTY104", "env-path-format", Severity.ERROR
-    default_path = "runtime.yaml"
     valid = [Case(artifact()), Case(artifact({"runtime.yaml": runtime_yaml(
         path="oci://my-bucket@mynamespace/conda envs/my pack_v1", slug="''", env_type="published")}))]
     invalid = [
@@ -145,7 +143,6 @@ class PythonVersionInvalid(_RequiredEnvKey):
 
     code, name, severity = "RTY106", "python-version-invalid", Severity.ERROR
     ads_test = "runtime_env_python"
-    default_path = "runtime.yaml"
     valid = [Case(artifact()), Case(artifact({"runtime.yaml": runtime_yaml(python="3.11.9")}))]
     invalid = [
         Case(artifact({"runtime.yaml": runtime_yaml(python="python3.11")}), expect=[(7, 31)]),
@@ -243,7 +240,6 @@ class PythonVersionRange(EnvRule):
     """
 
     code, name, severity = "RTY108", "python-version-range", Severity.WARNING
-    default_path = "runtime.yaml"
     valid = [Case(artifact())]
     invalid = [
         Case(artifact({"runtime.yaml": runtime_yaml(python="'3.5'", slug="''", env_type="published",
@@ -290,7 +286,6 @@ class EnvType(EnvRule):
 
     code, name, severity = "RTY109", "env-type", Severity.ERROR
     fix_kind = "U"
-    default_path = "runtime.yaml"
     valid = [Case(artifact())]
     invalid = [
         Case(artifact({"runtime.yaml": runtime_yaml(env_type="service")}), expect=[(6, 25)]),
@@ -341,7 +336,6 @@ class EnvTypeMismatch(EnvRule):
 
     code, name, severity = "RTY110", "env-type-mismatch", Severity.WARNING
     fix_kind = "S"
-    default_path = "runtime.yaml"
     valid = [Case(artifact()), Case(PUBLISHED)]
     invalid = [
         Case(artifact({"runtime.yaml": runtime_yaml(env_type="published")}), expect=[(6, 25)],
@@ -384,7 +378,6 @@ class SlugMismatch(EnvRule):
 
     code, name, severity = "RTY111", "slug-mismatch", Severity.WARNING
     fix_kind = "S"
-    default_path = "runtime.yaml"
     valid = [Case(artifact()), Case(PUBLISHED)]
     invalid = [
         Case(artifact({"runtime.yaml": runtime_yaml(slug="generalml_p311_cpu_x86_64_v2")}), expect=[(5, 25)]),
@@ -430,7 +423,6 @@ class PythonMismatch(EnvRule):
     """
 
     code, name, severity = "RTY112", "python-mismatch", Severity.ERROR
-    default_path = "runtime.yaml"
     ads_test = None
     valid = [Case(artifact())]
     invalid = [Case(artifact({"runtime.yaml": runtime_yaml(python="'3.8'")}), expect=[(7, 31)])]
@@ -474,7 +466,7 @@ class CondaPackNotFound(EnvRule):
     """
 
     code, name, severity = "RTY115", "conda-pack-not-found", Severity.ERROR
-    ads_test, default_path, phase = "runtime_path_exist", "runtime.yaml", "online"
+    ads_test, phase = "runtime_path_exist", "online"
     valid = [Case(artifact())]
     invalid = [Case(artifact(), config={"online": True}, expect=[(4, 25)],
                     note="offline and without credentials: an info says it was not checked")]

@@ -36,14 +36,15 @@ def is_artifact_dir(path: Path) -> bool:
     return any((path / name).is_file() for name in MARKER_FILES)
 
 
-def search_artifact_dirs(folder: Path) -> list[Path]:
-    """Folders below `folder` that hold score.py or runtime.yaml, not descending into one found."""
+def search_artifacts(folder: Path) -> list[Path]:
+    """Folders holding score.py or runtime.yaml below `folder` (not descending into one found), and .zip files."""
     found = []
     for current, dirnames, filenames in os.walk(folder):
         if any(name in filenames for name in MARKER_FILES):
             found.append(Path(current))
             dirnames[:] = []
             continue
+        found.extend(Path(current, name) for name in sorted(filenames) if name.lower().endswith(".zip"))
         dirnames[:] = sorted(
             name for name in dirnames
             if name not in SKIPPED_DIRS and not is_virtualenv(Path(current, name))
@@ -78,14 +79,15 @@ def discover(paths: list[str]) -> Discovery:
             if is_artifact_dir(path):
                 add(DirectoryArtifact, given, path)
                 continue
-            found = search_artifact_dirs(path)
+            found = search_artifacts(path)
             if not found:
                 result.errors.append(
                     (given, f"no artifact found under {given}: an artifact is a folder holding "
                             f"{SCORE_PY} or {RUNTIME_YAML}, or a .zip of one")
                 )
             for folder in found:
-                add(DirectoryArtifact, os.path.join(given, os.path.relpath(folder, path)), folder)
+                display = os.path.join(given, os.path.relpath(folder, path))
+                add(_open_zip if folder.suffix.lower() == ".zip" else DirectoryArtifact, display, folder)
         elif path.suffix.lower() == ".zip":
             add(_open_zip, given, path)
         else:

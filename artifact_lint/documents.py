@@ -46,7 +46,10 @@ class TextDocument:
 
     @cached_property
     def lines(self) -> list[str]:
-        return self.text.splitlines()
+        """Lines as ast, PyYAML and the JSON parser count them (not str.splitlines, which also breaks
+        on form feeds and Unicode separators)."""
+        lines = LINE_BREAK.split(self.text)
+        return lines[:-1] if lines and lines[-1] == "" else lines
 
     def line(self, number: int) -> str:
         """Line `number` (1-based), or "" past the end."""
@@ -64,11 +67,6 @@ class TextDocument:
             return Span.of(number, 1, number + 1, 1)
         return Span.of(number, 1, number, len(self.line(number)) + 1)
 
-    def end_of_line_span(self, number: int) -> Span:
-        """The whole of line `number`, for findings that belong to a line rather than a token."""
-        text = self.line(number)
-        stripped = len(text) - len(text.lstrip())
-        return Span.of(number, stripped + 1, number, max(len(text), stripped) + 1)
 
 
 @dataclass

@@ -108,7 +108,7 @@ def lint_artifact(artifact: Artifact, config: Config, verify=None, use_cache: bo
         list(config.select) if config.select is not None else None, list(config.ignore), list(config.extend_select)
     )
     if getattr(artifact, "problem", None):
-        selected &= {"ART008"}  # nothing else can be said about a zip that cannot be opened
+        selected = {"ART008"}  # nothing else can be said of a zip that cannot be opened, and that must be said
         verify = None
     ctx = LintContext(artifact, config, Documents(artifact), selected)
     errors: list[str] = []
@@ -128,7 +128,7 @@ def lint_artifact(artifact: Artifact, config: Config, verify=None, use_cache: bo
     for document in ctx.documents.text_documents():
         ctx.suppressions.extend(parse_suppressions(document))
     diagnostics = apply_suppressions(diagnostics, ctx.suppressions)
-    diagnostics.extend(_run_phase(ctx, "post", errors))
+    diagnostics.extend(d for d in _run_phase(ctx, "post", errors) if not _per_file_ignored(d, config))
     for diagnostic in diagnostics:
         diagnostic.artifact = artifact.display
         diagnostic.severity = config.severity.get(diagnostic.code, diagnostic.severity)
@@ -190,7 +190,13 @@ def lint_paths(
     discovery order); `progress(done, total)` is called as they finish.
     """
     run = LintRun()
-    found = discover(paths)
+    if stdin is not None:  # an editor's buffer: its folder is the artifact, even before score.py is saved
+        from artifact_lint.artifact import DirectoryArtifact
+        from artifact_lint.discovery import Discovery
+
+        found = Discovery([DirectoryArtifact(paths[0], Path(paths[0]))])
+    else:
+        found = discover(paths)
     run.tool_errors.extend(found.errors)
     total = len(found.artifacts)
     if jobs > 1 and total >= PARALLEL_THRESHOLD and stdin is None:

@@ -198,11 +198,17 @@ def fix_artifact(artifact: Artifact, config: Config, *, unsafe: bool = False) ->
 def unified_diff(root_display: str, changes: dict[str, tuple[bytes | None, bytes]]) -> str:
     chunks = []
     for path, (before, after) in sorted(changes.items()):
-        old = before.decode("utf-8", "replace").splitlines(keepends=True) if before is not None else []
-        new = after.decode("utf-8", "replace").splitlines(keepends=True)
+        old = _lines_with_ends(before.decode("utf-8", "replace")) if before is not None else []
+        new = _lines_with_ends(after.decode("utf-8", "replace"))
         name = os.path.join(root_display, path).lstrip("/")
         chunks.extend(difflib.unified_diff(old, new, "/dev/null" if before is None else f"a/{name}", f"b/{name}"))
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in chunks)
+
+
+def _lines_with_ends(text: str) -> list[str]:
+    """Lines with their breaks, split where the linter's positions split them."""
+    starts = _line_starts(text)
+    return [text[start:end] for start, end in zip(starts, starts[1:] + [len(text)], strict=True) if start < end]
 
 
 def write_atomically(target: Path, data: bytes) -> None:

@@ -70,11 +70,6 @@ def get(mapping: yaml.Node | None, name: str) -> tuple[yaml.Node, yaml.Node] | N
     return found
 
 
-def get_value(mapping: yaml.Node | None, name: str) -> yaml.Node | None:
-    pair = get(mapping, name)
-    return pair[1] if pair else None
-
-
 def walk_pairs(root: yaml.Node | None, path: KeyPath = ()) -> Iterator[tuple[KeyPath, yaml.Node, yaml.Node]]:
     """Every mapping pair reachable from `root` with the key path leading to it, each node once."""
     seen: set[int] = set()

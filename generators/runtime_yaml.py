@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 
+from artifact_lint.conda_pack import PackPath, pythons_named_by
+
 SERVICE_NAMESPACE = "id19sfcrra6z"
 # Service packs whose Object Storage path is known without asking the service (the path holds a
 # human title that the slug does not): slug -> path below service_pack/.
 KNOWN_SERVICE_PACKS = {
     "generalml_p311_cpu_x86_64_v1": "cpu/General_Machine_Learning_for_CPUs_on_Python_3.11/1.0/generalml_p311_cpu_x86_64_v1",
 }
-OCI_PATH = re.compile(r"^oci://(?P<bucket>[^@/\s]+)@(?P<namespace>[^@/\s]+)/(?P<object>\S.*)$")
 PYTHON = re.compile(r"^3\.\d{1,2}(\.\d+)?$")
 
 
@@ -21,11 +22,9 @@ class CondaEnvError(ValueError):
 def resolve_conda_env(value: str) -> tuple[str, str, str]:
     """(path, slug, type) for a service-pack slug or an oci:// path."""
     text = value.strip()
-    match = OCI_PATH.match(text)
-    if match:
-        service = match["bucket"] == "service-conda-packs" and match["object"].startswith("service_pack/")
-        slug = match["object"].rstrip("/").rsplit("/", 1)[-1] if service else ""
-        return text, slug, "data_science" if service else "published"
+    pack = PackPath.parse(text)
+    if pack is not None:
+        return text, pack.slug, pack.env_type
     if text in KNOWN_SERVICE_PACKS:
         path = f"oci://service-conda-packs@{SERVICE_NAMESPACE}/service_pack/{KNOWN_SERVICE_PACKS[text]}"
         return path, text, "data_science"
@@ -47,6 +46,11 @@ def render_runtime_yaml(path: str, slug: str, env_type: str, python: str, artifa
     """Keys as ADS writes them (sorted, every value a quoted-when-needed string)."""
     if not PYTHON.match(python):
         raise CondaEnvError(f"--python {python!r} is not a version like 3.11")
+    minor = int(python.split(".")[1])
+    for where, named in pythons_named_by(slug, path):
+        if named != minor:
+            raise CondaEnvError(f"--python {python} disagrees with the conda pack: its {where} says 3.{named}; "
+                                f"pass --python 3.{named} or a pack built for Python {python}")
     return (
         "MODEL_ARTIFACT_VERSION: '3.0'\n"
         "MODEL_DEPLOYMENT:\n"

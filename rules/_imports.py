@@ -8,28 +8,9 @@ inside functions often), the last one of a name winning as at run time.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 # Submodules people reach through a package's own attribute (tf.keras.models.load_model).
 ALIASES = {"tf": "tensorflow", "np": "numpy", "pd": "pandas", "xgb": "xgboost", "lgb": "lightgbm", "rt": "onnxruntime"}
-
-
-@dataclass(frozen=True)
-class ImportStatement:
-    node: ast.Import | ast.ImportFrom
-    module: str  # the module imported from, "" for a relative import of the package itself
-    level: int
-    names: tuple[str, ...]  # imported names for `from`, () for `import`
-
-
-def iter_imports(tree: ast.Module) -> Iterator[ImportStatement]:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield ImportStatement(node, alias.name, 0, ())
-        elif isinstance(node, ast.ImportFrom):
-            yield ImportStatement(node, node.module or "", node.level, tuple(alias.name for alias in node.names))
 
 
 class ImportMap:
@@ -68,7 +49,3 @@ def call_name(imports: ImportMap, call: ast.Call) -> str:
     if name is not None:
         return name
     return f".{call.func.attr}" if isinstance(call.func, ast.Attribute) else ""
-
-
-def method_name(call: ast.Call) -> str | None:
-    return call.func.attr if isinstance(call.func, ast.Attribute) else None

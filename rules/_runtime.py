@@ -24,7 +24,6 @@ ENV_TYPE = "INFERENCE_ENV_TYPE"
 PYTHON_VERSION = "INFERENCE_PYTHON_VERSION"
 ENV_KEYS = (ENV_PATH, ENV_SLUG, ENV_TYPE, PYTHON_VERSION)
 ENV_TYPES = ("data_science", "published")
-SERVICE_BUCKET = "service-conda-packs"
 
 TRAINING_CONDA_ENV_KEYS = ("TRAINING_ENV_PATH", "TRAINING_ENV_SLUG", "TRAINING_ENV_TYPE", "TRAINING_PYTHON_VERSION")
 PROVENANCE_KEYS = (
@@ -44,10 +43,7 @@ KNOWN_LAYOUT: dict = {
 }
 
 VERSION_TEXT = re.compile(r"^3\.(\d+)(?:\.(\d+))?$")
-OCI_PATH = re.compile(r"^oci://(?P<bucket>[^@/\s]+)@(?P<namespace>[^@/\s]+)/(?P<object>\S.*)$")
 PLACEHOLDER = re.compile(r"<[^<>]+>")
-SLUG_PYTHON = re.compile(r"_p3(\d{1,2})(?:_|$)")
-PATH_PYTHON = re.compile(r"python[_ ]?3\.(\d+)", re.IGNORECASE)
 
 
 class RuntimeRule(Rule):
@@ -112,30 +108,6 @@ def anchor_span(root: yaml.Node) -> Span | None:
     return node_span((env or deployment)[0])
 
 
-@dataclass(frozen=True)
-class PackPath:
-    bucket: str
-    namespace: str
-    object: str
-
-    @classmethod
-    def parse(cls, text: str | None) -> "PackPath | None":
-        match = OCI_PATH.match((text or "").strip())
-        return cls(match["bucket"], match["namespace"], match["object"]) if match else None
-
-    @property
-    def is_service_pack(self) -> bool:
-        return self.bucket == SERVICE_BUCKET and self.object.startswith("service_pack/")
-
-    @property
-    def last_segment(self) -> str:
-        return self.object.rstrip("/").rsplit("/", 1)[-1]
-
-    @property
-    def env_type(self) -> str:
-        return "data_science" if self.is_service_pack else "published"
-
-
 def is_placeholder(text: str | None) -> bool:
     return bool(text) and bool(PLACEHOLDER.search(text))
 
@@ -143,16 +115,6 @@ def is_placeholder(text: str | None) -> bool:
 def python_minor(text: str | None) -> int | None:
     match = VERSION_TEXT.match((text or "").strip())
     return int(match.group(1)) if match else None
-
-
-def pythons_named_by(slug: str | None, path: str | None) -> list[tuple[str, int]]:
-    """(where, minor) for every Python version the slug or path spells out."""
-    named = []
-    for where, text, pattern in (("slug", slug, SLUG_PYTHON), ("path", path, PATH_PYTHON)):
-        match = pattern.search(text or "")
-        if match:
-            named.append((where, int(match.group(1))))
-    return named
 
 
 def replace_value(document: YamlDocument, node: yaml.Node, content: str) -> Edit:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from artifact_lint.conda_pack import PackPath, pythons_named_by
 from artifact_lint.diagnostics import Applicability, Fix, Severity
 from artifact_lint.documents import node_span
 from artifact_lint.registry import Case
@@ -14,7 +15,6 @@ from artifact_lint.rules._runtime import (
     VERSION_TEXT,
     EnvRule,
     Found,
-    PackPath,
     RuntimeRule,
     anchor_span,
     describe,
@@ -22,7 +22,6 @@ from artifact_lint.rules._runtime import (
     insert_env_key,
     is_placeholder,
     python_minor,
-    pythons_named_by,
     replace_value,
 )
 from artifact_lint.rules._samples import RUNTIME_YAML, SERVICE_PACK_PATH, artifact, runtime_yaml

@@ -26,12 +26,13 @@ def write_github(run: LintRun, stream: TextIO) -> None:
             path = result.artifact if result.kind == "zip" else os.path.normpath(os.path.join(result.artifact,
                                                                                            diagnostic.path))
             properties = [f"file={_property(path)}"]
-            if diagnostic.span is not None:
+            if diagnostic.span is not None and result.kind != "zip":  # member lines are not lines of the zip
                 span = diagnostic.span
                 properties += [f"line={span.start.line}", f"col={span.start.column}", f"endLine={span.end.line}",
                                f"endColumn={span.end.column}"]
             properties.append(f"title={_property(f'{diagnostic.code} {diagnostic.name}')}")
-            message = diagnostic.message if result.kind != "zip" else f"{diagnostic.path}: {diagnostic.message}"
+            where = f":{diagnostic.line}" if diagnostic.span else ""
+            message = diagnostic.message if result.kind != "zip" else f"{diagnostic.path}{where}: {diagnostic.message}"
             stream.write(f"::{COMMANDS[diagnostic.severity]} {','.join(properties)}::{_data(message)}\n")
         stream.write("::endgroup::\n")
     for artifact, message in run.all_tool_errors():

@@ -39,8 +39,8 @@ def _uri(diagnostic: Diagnostic, kind: str, root: Path) -> str:
         return full.resolve().as_posix()
 
 
-def _region(diagnostic: Diagnostic) -> dict:
-    if diagnostic.span is None:
+def _region(diagnostic: Diagnostic, kind: str) -> dict:
+    if diagnostic.span is None or kind == "zip":  # a member's lines are not lines of the zip file
         return {"startLine": 1}
     span = diagnostic.span
     return {"startLine": span.start.line, "startColumn": span.start.column, "endLine": span.end.line,
@@ -74,12 +74,13 @@ def build_sarif(run: LintRun, root: Path | None = None) -> dict:
     for diagnostic in run.diagnostics:
         kind = kinds.get(diagnostic.artifact, "directory")
         uri = _uri(diagnostic, kind, root)
-        message = diagnostic.message if kind != "zip" else f"{diagnostic.path}: {diagnostic.message}"
+        where = f":{diagnostic.line}" if diagnostic.span else ""
+        message = diagnostic.message if kind != "zip" else f"{diagnostic.path}{where}: {diagnostic.message}"
         results.append({
             "ruleId": diagnostic.code, "ruleIndex": index[diagnostic.code], "level": LEVELS[diagnostic.severity],
             "message": {"text": message},
             "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
-                                                "region": _region(diagnostic)}}],
+                                                "region": _region(diagnostic, kind)}}],
             "partialFingerprints": {"primaryLocationLineHash": _fingerprint(
                 diagnostic, uri, sources.get((diagnostic.artifact, diagnostic.path), []), seen)},
         })

@@ -98,7 +98,7 @@ def config_from_table(table: dict, source: Path | None) -> Config:
     warnings = [f"{source}: unknown key {key!r} in [tool.artifact-lint]" for key in table if key not in KNOWN_KEYS]
     select = _selectors(table, "select", unknown) if "select" in table else None
     severity = {}
-    for token, level in dict(table.get("severity", {})).items():
+    for token, level in _table(table, "severity").items():
         try:
             codes = expand_selector(token)
         except SelectorError:
@@ -109,7 +109,7 @@ def config_from_table(table: dict, source: Path | None) -> Config:
         except ValueError as error:
             raise ConfigError(f"severity for {token}: {error}") from None
     per_file = {}
-    for pattern, tokens in dict(table.get("per-file-ignores", {})).items():
+    for pattern, tokens in _table(table, "per-file-ignores").items():
         per_file[pattern] = _selectors({"per-file-ignores": tokens}, "per-file-ignores", unknown)
     runtime = table.get("runtime", "conda")
     if runtime not in RUNTIMES:

@@ -200,6 +200,11 @@ def lint_paths(
     run.tool_errors.extend(found.errors)
     total = len(found.artifacts)
     if jobs > 1 and total >= PARALLEL_THRESHOLD and stdin is None:
+        for location in {artifact.location for artifact in found.artifacts}:
+            try:  # read each config here too, so its warnings are reported by this process
+                loader.for_directory(location)
+            except ConfigError:
+                pass  # the worker reports it for each artifact
         jobs_list = [(a.kind, a.display, str(a.path)) for a in found.artifacts]
         for artifact in found.artifacts:
             close = getattr(artifact, "close", None)

@@ -98,15 +98,33 @@ def zip_model_kind(names: list[str]) -> ModelFormat:
     return ModelFormat("unknown", "zip")
 
 
-def identify_folder(artifact: Artifact, folder: str) -> ModelFormat | None:
+class FolderIndex:
+    """Per folder, in one pass over the inventory: its children's names and Spark's save() markers."""
+
+    def __init__(self, artifact: Artifact):
+        self.children: dict[str, set[str]] = {}
+        self.spark_metadata: set[str] = set()
+        self.spark_data: set[str] = set()
+        for path in artifact.entries:
+            parent, _, name = path.rpartition("/")
+            self.children.setdefault(parent, set()).add(name)
+            grandparent, _, parent_name = parent.rpartition("/")
+            if parent_name == "metadata" and name.startswith("part-"):
+                self.spark_metadata.add(grandparent)
+            if parent_name in ("stages", "data"):
+                self.spark_data.add(grandparent)
+
+
+HF_WEIGHTS = ("pytorch_model.bin", "model.safetensors", "tf_model.h5", "flax_model.msgpack")
+
+
+def identify_folder(index: FolderIndex, folder: str) -> ModelFormat | None:
     """Spark ML's save() folder (metadata/ + stages/ or data/) or a Hugging Face save_pretrained folder."""
-    prefix = f"{folder}/" if folder else ""
-    names = {path[len(prefix):] for path in artifact.entries if path.startswith(prefix)}
-    if any(n.startswith("metadata/part-") for n in names) and any(n.startswith(("stages/", "data/")) for n in names):
+    if folder in index.spark_metadata and folder in index.spark_data:
         return ModelFormat("spark")
-    weights = ("pytorch_model.bin", "model.safetensors", "tf_model.h5", "flax_model.msgpack")
-    if "config.json" in names and any(w in names or any(n.startswith(w.split(".")[0] + "-") for n in names)
-                                      for w in weights):
+    names = index.children.get(folder, set())
+    if "config.json" in names and any(weight in names or any(name.startswith(weight.split(".")[0] + "-")
+                                                              for name in names) for weight in HF_WEIGHTS):
         return ModelFormat("huggingface")
     return None
 
@@ -122,7 +140,18 @@ def read_head(artifact: Artifact, path: str) -> bytes | None:
 
 
 def model_candidates(artifact: Artifact) -> dict[str, ModelFormat]:
-    """Every file or folder of the artifact that is a serialized model, with its format."""
+    """Every file or folder of the artifact that is a serialized model, with its format (computed once per
+    inventory: several rules ask)."""
+    cached = artifact.__dict__.get("_model_candidates")
+    if cached is not None and cached[0] is artifact.entries:
+        return cached[1]
+    found = _find_models(artifact)
+    artifact.__dict__["_model_candidates"] = (artifact.entries, found)
+    return found
+
+
+def _find_models(artifact: Artifact) -> dict[str, ModelFormat]:
+    index = FolderIndex(artifact)
     found: dict[str, ModelFormat] = {}
     root = artifact.root
     prefix = f"{root}/" if root else ""
@@ -130,7 +159,7 @@ def model_candidates(artifact: Artifact) -> dict[str, ModelFormat]:
     for folder in sorted(folders, key=lambda f: (f.count("/"), f)):
         if any(folder == f or folder.startswith(f + "/") for f in found):
             continue
-        kind = identify_folder(artifact, artifact.member(folder) if folder else root)
+        kind = identify_folder(index, artifact.member(folder) if folder else root)
         if kind is not None:
             found[folder or "."] = kind
     for path, entry in artifact.entries.items():

@@ -122,10 +122,14 @@ def register(rule: type[Rule]) -> None:
     if existing is not None and existing.__qualname__ != rule.__qualname__:
         raise RegistryError(f"code {rule.code} is used by both {existing.__name__} and {rule.__name__}")
     _REGISTRY[rule.code] = rule
+    _SORTED.clear()
+
+
+_SORTED: dict[str, type[Rule]] = {}
 
 
 def all_rules() -> dict[str, type[Rule]]:
-    """Every registered rule by code, importing the rule modules on first use."""
+    """Every registered rule by code (sorted, built once), importing the rule modules on first use."""
     global _LOADED
     if not _LOADED:
         from artifact_lint.rules import RULE_MODULES
@@ -133,7 +137,9 @@ def all_rules() -> dict[str, type[Rule]]:
         for module in RULE_MODULES:
             importlib.import_module(f"artifact_lint.rules.{module}")
         _LOADED = True
-    return dict(sorted(_REGISTRY.items()))
+    if not _SORTED:
+        _SORTED.update(sorted(_REGISTRY.items()))
+    return _SORTED
 
 
 def rule_by_name_or_code(text: str) -> type[Rule] | None:

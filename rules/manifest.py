@@ -185,23 +185,29 @@ def _uploaded_files(ctx) -> set[str]:
             if entry.kind != "dir" and path.startswith(prefix) and upload.kept(path) and path != artifact.member(MANIFEST)}
 
 
-def _uploaded_hashes(ctx) -> dict[str, tuple[str, int]]:
-    """sha256 and size of every uploaded file (streamed), computed once per artifact."""
-    def compute():
-        hashes = {}
-        for relative in sorted(_uploaded_files(ctx)):
-            path = ctx.artifact.member(relative)
-            try:
-                hashes[relative] = (sha256_of(ctx.artifact, path), ctx.artifact.entries[path].size)
-            except (ReadError, OSError):
-                continue
-        return hashes
-    return ctx.cached("manifest.hashes", compute)
+# Above this, a lint does not hash the whole artifact just to offer a regenerated manifest.
+REGENERATE_LIMIT = 1024 * 1024 * 1024
 
 
-def regenerate_fix(ctx, document) -> Fix:
-    """Replace the manifest with one that matches the artifact as it is."""
-    content = render_manifest(_uploaded_hashes(ctx))
+def _hash(ctx, relative: str) -> str | None:
+    """sha256 of one artifact file, streamed, each file at most once per lint."""
+    hashes = ctx.cached("manifest.hashes", dict)
+    if relative not in hashes:
+        try:
+            hashes[relative] = sha256_of(ctx.artifact, ctx.artifact.member(relative))
+        except (ReadError, OSError):
+            hashes[relative] = None
+    return hashes[relative]
+
+
+def regenerate_fix(ctx, document) -> Fix | None:
+    """Replace the manifest with one that matches the artifact as it is (not offered for huge artifacts)."""
+    files = sorted(_uploaded_files(ctx))
+    sizes = {name: ctx.artifact.entries[ctx.artifact.member(name)].size for name in files}
+    if sum(sizes.values()) > REGENERATE_LIMIT:
+        return None
+    hashes = {name: (_hash(ctx, name), sizes[name]) for name in files}
+    content = render_manifest({name: value for name, value in hashes.items() if value[0] is not None})
     return Fix("Regenerate the manifest from the artifact's files", Applicability.SAFE,
                (Edit(document.path, document.whole_span(), content),))
 
@@ -252,7 +258,7 @@ class ManifestMismatch(_ManifestRule):
                                                                f"{expected_size}; ADS's load_model() will refuse it",
                                       fix=regenerate_fix(ctx, document))
                 continue
-            actual = _uploaded_hashes(ctx).get(key.value, (None,))[0]
+            actual = _hash(ctx, key.value)
             if actual is not None and actual != expected_sha:
                 yield self.diagnostic(document.path, key.span, f"{key.value}'s sha256 differs from the manifest's; the "
                                                                f"file changed after the manifest was written",

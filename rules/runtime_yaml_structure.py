@@ -394,7 +394,7 @@ class UnknownKey(RuntimeRule):
             fix = Fix(f"Rename {key.value} to {close[0]}", Applicability.UNSAFE,
                       (Edit(document.path, node_span(key), close[0]),))
         if path == (MODEL_DEPLOYMENT, INFERENCE_CONDA_ENV):
-            severity, effect = Severity.ERROR, "the service and ADS's reader reject it"
+            severity, effect = Severity.ERROR, "ADS's reader rejects it"
         elif path and path[-1] in STRICT_SECTIONS:
             severity, effect = Severity.WARNING, "ADS's reader rejects it"
         else:

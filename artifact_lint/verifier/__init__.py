@@ -57,7 +57,10 @@ SETTINGS = {"timeout": float, "load-timeout": float, "memory": int, "repeat": in
 def build_options(artifact: Artifact, config_table: dict, given: dict) -> VerifyOptions:
     """Options from [tool.artifact-lint.verify] and the command line (which wins); paths in the config
     are relative to the artifact folder. Without an input, the payload comes from input_schema.json."""
-    settings = {**config_table, **{key: value for key, value in given.items() if value is not None}}
+    given = {key: value for key, value in given.items() if value is not None}
+    if "input" in given or "input-bytes" in given:  # the command line's payload replaces the config's, either kind
+        config_table = {key: value for key, value in config_table.items() if key not in ("input", "input-bytes")}
+    settings = {**config_table, **given}
     unknown = set(settings) - set(SETTINGS)
     if unknown:
         raise VerifyError(f"unknown verify setting(s): {', '.join(sorted(unknown))}; known: {', '.join(SETTINGS)}")

@@ -28,6 +28,7 @@ class Suppression:
     target_line: int
     codes: tuple[str, ...] | None  # None silences every code
     span: Span
+    last_line: int = 0  # a Python statement spanning lines is covered to its end
     used: set[str] = field(default_factory=set)
 
     def covers(self, diagnostic: Diagnostic) -> bool:
@@ -35,22 +36,31 @@ class Suppression:
             return False
         if self.codes is not None and diagnostic.code not in self.codes:
             return False
-        return self.scope == "file" or (diagnostic.span is not None and diagnostic.line == self.target_line)
+        if self.scope == "file":
+            return True
+        return diagnostic.span is not None and self.target_line <= diagnostic.line <= max(self.last_line,
+                                                                                          self.target_line)
 
 
-def _comments(document: TextDocument) -> list[tuple[int, int, str, bool]]:
-    """(line, column, comment text, alone on its line) for each comment that may hold a directive."""
+def _comments(document: TextDocument) -> tuple[list[tuple[int, int, str, bool]], dict[int, int]]:
+    """(line, column, comment text, alone on its line) for each comment that may hold a directive, and
+    for Python the last line of each statement by its first line (a suppression covers all of it)."""
     if "artifact-lint:" not in document.text:
-        return []
+        return [], {}
     if isinstance(document, PythonDocument):
         try:
-            found = []
+            found, statements, first = [], {}, None
             for token in tokenize.generate_tokens(io.StringIO(document.text).readline):
                 if token.type == tokenize.COMMENT and "artifact-lint:" in token.string:
                     line, column = token.start
                     alone = not token.line[:column].strip()
                     found.append((line, column, token.string, alone))
-            return found
+                elif token.type == tokenize.NEWLINE and first is not None:
+                    statements[first] = token.start[0]
+                    first = None
+                elif token.type not in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT) and first is None:
+                    first = token.start[0]
+            return found, statements
         except (tokenize.TokenError, SyntaxError, IndentationError):
             pass  # fall back to reading lines, as for YAML
     found = []
@@ -61,12 +71,13 @@ def _comments(document: TextDocument) -> list[tuple[int, int, str, bool]]:
         if match:
             column = match.start(1)
             found.append((number, column, match.group(1), not text[:column].strip()))
-    return found
+    return found, {}
 
 
 def parse_suppressions(document: TextDocument) -> list[Suppression]:
     suppressions = []
-    for line, column, comment, alone in _comments(document):
+    comments, statements = _comments(document)
+    for line, column, comment, alone in comments:
         match = DIRECTIVE.search(comment)
         if not match:
             continue
@@ -76,7 +87,8 @@ def parse_suppressions(document: TextDocument) -> list[Suppression]:
         start = column + match.start() + 1
         span = Span.of(line, start, line, column + match.end() + 1)
         scope = "file" if match.group("scope") == "file-ignore" else "line"
-        suppressions.append(Suppression(document.path, scope, line + 1 if alone else line, codes, span))
+        target = line + 1 if alone else line
+        suppressions.append(Suppression(document.path, scope, target, codes, span, statements.get(target, target)))
     return suppressions
 
 

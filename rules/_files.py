@@ -41,7 +41,8 @@ class FileAccess:
     operation: str
 
 
-def _argument(call: ast.Call, position, keyword) -> ast.expr | None:
+def file_argument(call: ast.Call, position, keyword) -> ast.expr | None:
+    """The argument at `position` (\"self\": the object the method is called on) or passed as `keyword`."""
     if position == "self":
         return call.func.value if isinstance(call.func, ast.Attribute) else None
     if isinstance(position, int) and len(call.args) > position and not isinstance(call.args[position], ast.Starred):
@@ -50,7 +51,7 @@ def _argument(call: ast.Call, position, keyword) -> ast.expr | None:
 
 
 def _opens_for_writing(call: ast.Call, site: CallSite) -> bool:
-    mode = _argument(call, 1, "mode")
+    mode = file_argument(call, 1, "mode")
     folded = fold(mode, site.env) if mode is not None else None
     return folded is not None and bool(WRITE_MODES & set(folded.text))
 
@@ -64,7 +65,7 @@ def file_access(site: CallSite) -> FileAccess | None:
         return None
     writes = lookup in WRITES or (lookup in OPEN and _opens_for_writing(call, site))
     position, keyword = READS.get(lookup) or WRITES[lookup]
-    argument = _argument(call, position, keyword)
+    argument = file_argument(call, position, keyword)
     folded = fold(argument, site.env) if argument is not None else None
     if folded is None:
         return None

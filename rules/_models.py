@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from artifact_lint.artifact import ReadError
 from artifact_lint.model_formats import ModelFormat, model_candidates, read_head
 from artifact_lint.pickle_scan import PickleScan, scan_pickle
+from artifact_lint.rules._files import OPEN, READS, file_argument
 from artifact_lint.rules._flow import ScoreFacts
 from artifact_lint.rules._fold import Folded, fold
 from artifact_lint.rules._imports import call_name
@@ -133,10 +134,8 @@ def loader_calls(ctx) -> list[LoaderCall]:
             loader = call_name(facts.imports, site.call)
             if loader not in LOADERS and loader.rsplit(".", 1)[-1] != "load_model":
                 continue
-            argument = site.call.args[0] if site.call.args else next(
-                (k.value for k in site.call.keywords if k.arg in ("model_file", "filename", "f", "path_or_bytes", "filepath")),
-                None)
-            path = _opened_path(facts, site, argument)
+            position, keyword = READS.get(loader) or READS.get("." + loader.rsplit(".", 1)[-1]) or (0, None)
+            path = _opened_path(facts, site, file_argument(site.call, position, keyword))
             if path is not None and path.base == "artifact":
                 calls.append(LoaderCall(site.call, loader, path))
         return calls
@@ -147,24 +146,24 @@ def loader_calls(ctx) -> list[LoaderCall]:
 def _opened_path(facts: ScoreFacts, site, argument) -> Folded | None:
     if argument is None:
         return None
-    if isinstance(argument, ast.Call) and call_name(facts.imports, argument) in ("open", "io.open", "builtins.open"):
+    if isinstance(argument, ast.Call) and call_name(facts.imports, argument) in OPEN:
         argument = argument.args[0] if argument.args else None
     elif isinstance(argument, ast.Name):
-        opened = _with_handles(site.function or facts.tree).get(argument.id)
+        opened = _with_handles(facts, site.function or facts.tree).get(argument.id)
         if opened is not None:
             argument = opened
     folded = fold(argument, site.env) if argument is not None else None
     return folded.as_path() if folded is not None else None
 
 
-def _with_handles(scope) -> dict[str, ast.expr]:
+def _with_handles(facts: ScoreFacts, scope) -> dict[str, ast.expr]:
     """`with open(path) as handle` in a function: handle name -> the path expression."""
     handles = {}
     for node in ast.walk(scope):
         if isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 call = item.context_expr
-                if (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "open"
-                        and call.args and isinstance(item.optional_vars, ast.Name)):
+                if (isinstance(call, ast.Call) and call_name(facts.imports, call) in OPEN and call.args
+                        and isinstance(item.optional_vars, ast.Name)):
                     handles[item.optional_vars.id] = call.args[0]
     return handles

@@ -44,3 +44,10 @@ def test_directive_inside_a_string_is_not_a_comment(tmp_path):
 def test_unknown_code_in_a_suppression(tmp_path):
     text = SCORE_PY.replace("import json", "import json  # artifact-lint: ignore[SCR9X9]")
     assert codes(tmp_path, artifact({"score.py": text})) == ["ALX002"]
+
+
+def test_comment_before_a_multi_line_statement_covers_all_of_it(tmp_path):
+    text = SCORE_PY.replace('    with open(os.path.join(model_dir, model_file_name), "rb") as handle:',
+                            '    # artifact-lint: ignore[SCR302]\n    with open(\n        model_file_name,\n'
+                            '        "rb",\n    ) as handle:')
+    assert codes(tmp_path, artifact({"score.py": text})) == []

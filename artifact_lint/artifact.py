@@ -129,6 +129,9 @@ class Artifact:
         self.display = display
         self.overlay: dict[str, bytes] = {}
 
+    def close(self) -> None:
+        """Release what reading needs (a zip's open file); folders hold nothing open."""
+
     def set_overlay(self, files: dict[str, bytes]) -> None:
         """Lint these contents in place of what is on disk (an editor's unsaved buffer, fix mode's next round)."""
         self.overlay = dict(files)

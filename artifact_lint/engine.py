@@ -149,9 +149,7 @@ def _lint_one(artifact: Artifact, loader: ConfigLoader, overrides: dict | None, 
     except ConfigError as error:
         return None, (artifact.display, str(error))
     finally:
-        close = getattr(artifact, "close", None)
-        if close:
-            close()
+        artifact.close()
 
 
 _WORKER: dict = {}
@@ -207,9 +205,7 @@ def lint_paths(
                 pass  # the worker reports it for each artifact
         jobs_list = [(a.kind, a.display, str(a.path)) for a in found.artifacts]
         for artifact in found.artifacts:
-            close = getattr(artifact, "close", None)
-            if close:
-                close()
+            artifact.close()
         outcomes = _parallel(jobs_list, jobs, (loader, overrides, verify, use_cache), progress)
     else:
         outcomes = []

@@ -31,9 +31,7 @@ def run_fix(paths: list[str], loader: ConfigLoader, overrides: dict, *, unsafe: 
                                                       f"files are left as they were or fully fixed, never half-written"))
             continue
         finally:
-            close = getattr(artifact, "close", None)
-            if close:
-                close()
+            artifact.close()
         outcomes.append(outcome)
         run.results.append(outcome.result)
         run.tool_errors.extend((artifact.display, message) for message in outcome.rejected)

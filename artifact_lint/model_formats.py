@@ -34,7 +34,8 @@ class ModelFormat:
     def label(self) -> str:
         names = {
             "pickle": "a pickle", "joblib-compressed": "a compressed joblib file", "xgboost-json": "an XGBoost JSON model",
-            "xgboost-ubj": "an XGBoost UBJSON model", "lightgbm-text": "a LightGBM text model", "onnx": "an ONNX model",
+            "xgboost-ubj": "an XGBoost UBJSON model", "xgboost-binary": "an XGBoost legacy binary model",
+            "lightgbm-text": "a LightGBM text model", "onnx": "an ONNX model",
             "pytorch": "a PyTorch checkpoint", "torchscript": "a TorchScript module", "keras-h5": "a Keras HDF5 model",
             "keras-v3": "a Keras v3 (.keras) model", "safetensors": "safetensors weights", "spark": "a Spark ML model folder",
             "huggingface": "a Hugging Face model folder", "unknown": "a file of unknown format",
@@ -69,6 +70,8 @@ def identify_bytes(name: str, head: bytes, artifact: Artifact | None = None, pat
         return ModelFormat("xgboost-ubj")
     if head.startswith((b"tree\n", b"tree\r\n")):
         return ModelFormat("lightgbm-text")
+    if head.startswith(b"binf"):
+        return ModelFormat("xgboost-binary", "legacy")
     if lower.endswith(".onnx") or (head[:1] == b"\x08" and b"\x12" in head[:16] and b"onnx" in head[:512].lower()):
         return ModelFormat("onnx") if head[:1] == b"\x08" else ModelFormat("unknown", "not an ONNX protobuf")
     if lower.endswith(".safetensors") and len(head) >= 9 and head[8:9] == b"{":

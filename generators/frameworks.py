@@ -76,7 +76,7 @@ def detect(path: Path) -> DetectedModel:
     label = kind.label
     if kind.kind in ("pickle", "joblib-compressed"):
         return _from_pickle(path, label)
-    if kind.kind in ("xgboost-json", "xgboost-ubj"):
+    if kind.kind in ("xgboost-json", "xgboost-ubj", "xgboost-binary"):
         return DetectedModel("xgboost", "booster", label, _xgboost_features(path) if kind.kind == "xgboost-json" else None)
     if kind.kind == "lightgbm-text":
         return DetectedModel("lightgbm", "booster", label, _lightgbm_features(path))

@@ -27,13 +27,14 @@ LOADERS = {
     "pandas.read_pickle": {"pickle", "joblib-compressed"},
     "torch.load": {"pytorch", "pickle"}, "torch.jit.load": {"torchscript"},
     "onnxruntime.InferenceSession": {"onnx"}, "onnx.load": {"onnx"},
-    "xgboost.Booster": {"xgboost-json", "xgboost-ubj"}, "lightgbm.Booster": {"lightgbm-text"},
+    "xgboost.Booster": {"xgboost-json", "xgboost-ubj", "xgboost-binary"}, "lightgbm.Booster": {"lightgbm-text"},
     "tensorflow.keras.models.load_model": {"keras-h5", "keras-v3"}, "keras.models.load_model": {"keras-h5", "keras-v3"},
     "keras.saving.load_model": {"keras-v3", "keras-h5"},
 }
 ADVICE = {
     "pickle": "joblib.load or pickle.load", "joblib-compressed": "joblib.load", "xgboost-json": "xgboost.Booster().load_model",
-    "xgboost-ubj": "xgboost.Booster().load_model", "lightgbm-text": "lightgbm.Booster(model_file=...)",
+    "xgboost-ubj": "xgboost.Booster().load_model", "xgboost-binary": "xgboost.Booster().load_model",
+    "lightgbm-text": "lightgbm.Booster(model_file=...)",
     "onnx": "onnxruntime.InferenceSession", "pytorch": "torch.load", "torchscript": "torch.jit.load",
     "keras-h5": "tf.keras.models.load_model", "keras-v3": "keras.models.load_model",
 }

@@ -183,7 +183,8 @@ class LoaderMismatch(Rule):
             path = ctx.artifact.member(posixpath.normpath(call.path.text))
             kind = formats.get(path)
             expected = LOADERS.get(call.loader) or (
-                {"xgboost-json", "xgboost-ubj", "keras-h5", "keras-v3"} if call.loader.endswith("load_model") else set())
+                {"xgboost-json", "xgboost-ubj", "xgboost-binary", "keras-h5", "keras-v3"}
+                if call.loader.endswith("load_model") else set())
             if kind is None or kind.kind == "unknown" or not expected or kind.kind in expected:
                 continue
             yield self.diagnostic(document.path, document.span(call.node),

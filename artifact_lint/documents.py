@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import codecs
 import io
-import re
 import tokenize
 from dataclasses import dataclass
 from functools import cached_property
@@ -20,9 +19,9 @@ import yaml
 
 from artifact_lint.artifact import RUNTIME_YAML, SCORE_PY, Artifact, FileTooLarge, ReadError
 from artifact_lint.diagnostics import Position, Span
+from artifact_lint.positions import LINE_BREAK, LineIndex
 
 MAX_SOURCE_BYTES = 16 * 1024 * 1024
-LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # A real runtime.yaml is about 1 KB; anything past this is not one.
 MAX_RUNTIME_YAML_BYTES = 1024 * 1024
 # JSON files (schemas, manifest) larger than this are measured, not parsed.
@@ -57,9 +56,7 @@ class TextDocument:
 
     def whole_span(self) -> Span:
         """From the first character to the end, for edits that replace the whole file."""
-        breaks = [match.end() for match in LINE_BREAK.finditer(self.text)]
-        last_start = breaks[-1] if breaks else 0
-        return Span.of(1, 1, len(breaks) + 1, len(self.text) - last_start + 1)
+        return LineIndex(self.text).span(0, len(self.text))
 
     def line_span(self, number: int) -> Span:
         """All of line `number` with its line break, for edits that delete the line."""

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from artifact_lint.artifact import Artifact, DirectoryArtifact, ReadError
 from artifact_lint.config import Config
-from artifact_lint.diagnostics import Applicability, Diagnostic, Edit, Position
-from artifact_lint.documents import LINE_BREAK
+from artifact_lint.diagnostics import Applicability, Diagnostic, Edit
+from artifact_lint.positions import LineIndex
 from artifact_lint.engine import ArtifactResult, lint_artifact
 
 MAX_ROUNDS = 10
@@ -42,22 +42,10 @@ class FixOutcome:
     rejected: list[str] = field(default_factory=list)
 
 
-def _line_starts(text: str) -> list[int]:
-    return [0] + [match.end() for match in LINE_BREAK.finditer(text)]
-
-
-def _offset(starts: list[int], text: str, position: Position) -> int:
-    """Character offset of a 1-based (line, column); past the end clamps to the end."""
-    if position.line > len(starts):
-        return len(text)
-    return min(starts[position.line - 1] + position.column - 1, len(text))
-
-
 def apply_edits(text: str, edits: list[Edit]) -> str:
     """Apply non-overlapping span edits to `text` (positions as the linter reports them)."""
-    starts = _line_starts(text)
-    ranges = sorted(((_offset(starts, text, e.span.start), _offset(starts, text, e.span.end), e.content) for e in edits),
-                    reverse=True)
+    index = LineIndex(text)
+    ranges = sorted(((index.offset(e.span.start), index.offset(e.span.end), e.content) for e in edits), reverse=True)
     for start, end, content in ranges:
         text = text[:start] + content + text[end:]
     return text
@@ -207,7 +195,7 @@ def unified_diff(root_display: str, changes: dict[str, tuple[bytes | None, bytes
 
 def _lines_with_ends(text: str) -> list[str]:
     """Lines with their breaks, split where the linter's positions split them."""
-    starts = _line_starts(text)
+    starts = LineIndex(text).starts
     return [text[start:end] for start, end in zip(starts, starts[1:] + [len(text)], strict=True) if start < end]
 
 

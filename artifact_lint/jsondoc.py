@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import gc
 import re
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from json.decoder import scanstring
 
 from artifact_lint.diagnostics import Position, Span
+from artifact_lint.positions import LineIndex
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
-_LINE_BREAK = re.compile(r"\r\n?|\n")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _STRING_PLAIN = re.compile(r'[^"\\\x00-\x1f]*')
 _HEX4 = re.compile(r"[0-9a-fA-F]{4}")
@@ -129,22 +128,6 @@ def _child(node: JsonNode, pending: list) -> object:
         pending.append((node, out))
         return out
     return _scalar(node)
-
-
-class LineIndex:
-    """Character offsets to 1-based positions; \\n, \\r\\n and a lone \\r each end a line."""
-
-    def __init__(self, text: str):
-        self.starts = [0]
-        self.starts.extend(match.end() for match in _LINE_BREAK.finditer(text))
-
-    def position(self, offset: int) -> Position:
-        index = bisect_right(self.starts, offset) - 1
-        return Position(index + 1, offset - self.starts[index] + 1)
-
-    def span(self, start: int, end: int) -> Span:
-        return Span(self.position(start), self.position(end))
-
 
 
 def parse_json(text: str) -> JsonNode:

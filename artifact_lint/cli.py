@@ -107,10 +107,12 @@ def _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, r
 @selection_options
 def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, jobs, online, select, ignore, extend_select,
          fail_on, exit_zero, runtime, config_file):
-    """Lint artifact folders, artifact zips, or folders holding artifacts.
+    """Lint artifact folders, artifact zips, folders holding artifacts, or catalog model OCIDs.
 
     A folder holding score.py or runtime.yaml is an artifact; any other folder is searched for
-    artifacts (skipping .git, virtualenvs, site-packages and node_modules).
+    artifacts and .zip files (skipping .git, virtualenvs, site-packages and node_modules). Any file
+    inside an artifact lints its artifact. An ocid1.datasciencemodel... is downloaded and linted
+    (needs `artifact-lint[oci]`).
     """
     from artifact_lint.engine import lint_paths
     from artifact_lint.report import render

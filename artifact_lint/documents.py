@@ -18,7 +18,7 @@ from functools import cached_property
 import yaml
 
 from artifact_lint.artifact import RUNTIME_YAML, SCORE_PY, Artifact, FileTooLarge, ReadError
-from artifact_lint.diagnostics import Position, Span
+from artifact_lint.diagnostics import Edit, Position, Span
 from artifact_lint.positions import LINE_BREAK, LineIndex
 
 MAX_SOURCE_BYTES = 16 * 1024 * 1024
@@ -57,6 +57,12 @@ class TextDocument:
     def whole_span(self) -> Span:
         """From the first character to the end, for edits that replace the whole file."""
         return LineIndex(self.text).span(0, len(self.text))
+
+    def append_edit(self, content: str) -> Edit:
+        """An edit adding whole lines at the end of the file, after a line break if it lacks one."""
+        end = LineIndex(self.text).position(len(self.text))
+        prefix = "\n" if self.text and not self.text.endswith(("\n", "\r")) else ""
+        return Edit(self.path, Span(end, end), prefix + content)
 
     def line_span(self, number: int) -> Span:
         """All of line `number` with its line break, for edits that delete the line."""
@@ -247,6 +253,7 @@ class Documents:
     def __init__(self, artifact: Artifact):
         self.artifact = artifact
         self.read_problems: dict[str, Problem] = {}
+        self._json: dict[str, JsonDocument | None] = {}
 
     def locate(self, name: str) -> str | None:
         """The container path of score.py / runtime.yaml: at the root, else the one misplaced copy."""
@@ -287,7 +294,7 @@ class Documents:
 
     def json(self, path: str) -> JsonDocument | None:
         """A JSON file of the artifact, parsed once; None when absent, unreadable or too large to parse."""
-        cache = self.__dict__.setdefault("_json", {})
+        cache = self._json
         if path not in cache:
             entry = self.artifact.entries.get(path)
             data = self.read(path, MAX_JSON_BYTES) if entry is not None and entry.kind != "dir" else None
@@ -301,5 +308,5 @@ class Documents:
 
     def loaded_documents(self) -> list[TextDocument]:
         """Every text document loaded so far, for source excerpts (never forces a parse)."""
-        json_documents = [d for d in self.__dict__.get("_json", {}).values() if d is not None]
+        json_documents = [d for d in self._json.values() if d is not None]
         return self.text_documents() + json_documents

@@ -127,12 +127,7 @@ def insert_after(document: YamlDocument, node: yaml.Node, lines: list[str]) -> E
     line = end.line + 1 if end.column == 0 else end.line + 2
     text = "".join(f"{item}\n" for item in lines)
     if line > len(document.lines):
-        # Past the last line: append, starting a new line if the file does not end with one.
-        last = len(document.lines)
-        column = len(document.line(last)) + 1
-        prefix = "" if document.text.endswith("\n") or not document.text else "\n"
-        position = Position(last + 1, 1) if document.text.endswith("\n") else Position(max(last, 1), column)
-        return Edit(document.path, Span(position, position), prefix + text)
+        return document.append_edit(text)
     position = Position(line, 1)
     return Edit(document.path, Span(position, position), text)
 

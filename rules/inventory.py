@@ -6,7 +6,8 @@ import os
 from pathlib import PurePosixPath
 
 from artifact_lint.artifact import SCORE_PY, DirectoryArtifact, format_size
-from artifact_lint.diagnostics import Applicability, Edit, Fix, Position, Severity, Span
+from artifact_lint.documents import TextDocument
+from artifact_lint.diagnostics import Applicability, Edit, Fix, Severity
 from artifact_lint.model_formats import model_candidates
 from artifact_lint.model_ignore import IGNORE_FILE
 from artifact_lint.registry import Case, Rule, SparseFile
@@ -189,11 +190,7 @@ class NoiseFiles(Rule):
         if upload.ignore_path is None:
             edit = Edit(ctx.artifact.member(IGNORE_FILE), None, f"{pattern}\n")
         else:
-            lines = upload.ignore_text.split("\n")
-            ends_with_newline = upload.ignore_text.endswith("\n")
-            line, column = len(lines), len(lines[-1]) + 1  # the end of the file
-            prefix = "" if ends_with_newline or not upload.ignore_text else "\n"
-            edit = Edit(upload.ignore_path, Span(Position(line, column), Position(line, column)), f"{prefix}{pattern}\n")
+            edit = TextDocument(upload.ignore_path, upload.ignore_text).append_edit(f"{pattern}\n")
         return Fix(f"Add {pattern} to .model-ignore", Applicability.SAFE, (edit,))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from artifact_lint.artifact import RUNTIME_YAML, SCORE_PY
 from artifact_lint.diagnostics import Applicability, Edit, Fix, Severity, Span
+from artifact_lint.documents import TextDocument
 from artifact_lint.model_formats import model_candidates
 from artifact_lint.model_ignore import IgnorePattern, matches_ancestor
 from artifact_lint.registry import Case, Rule
@@ -26,10 +27,7 @@ def _pattern_span(pattern: IgnorePattern) -> Span:
 
 def _delete_pattern(upload: Upload, pattern: IgnorePattern) -> Fix:
     """Unsafe: whatever else the pattern dropped will be uploaded too."""
-    lines = upload.ignore_text.replace("\r\n", "\n").split("\n")
-    last = pattern.line >= len(lines) - (1 if upload.ignore_text.endswith("\n") else 0)
-    span = Span.of(pattern.line, 1, pattern.line, len(pattern.written) + 1) if last else Span.of(pattern.line, 1,
-                                                                                                   pattern.line + 1, 1)
+    span = TextDocument(upload.ignore_path, upload.ignore_text).line_span(pattern.line)
     return Fix(f"Remove the pattern {pattern.text!r}", Applicability.UNSAFE, (Edit(upload.ignore_path, span, ""),))
 
 

@@ -259,11 +259,11 @@ def _verifier_settings(python_executable, input_file, input_bytes, timeout, load
     if input_file and input_bytes:
         raise click.UsageError("give --input or --input-bytes, not both")
     if python_executable:
-        from artifact_lint.verifier.interpreter import InterpreterError, probe
+        from artifact_lint.verifier import VerifyError, interpreter_for
 
         try:
-            probe(python_executable)
-        except InterpreterError as error:
+            interpreter_for(python_executable)
+        except VerifyError as error:
             raise click.UsageError(str(error)) from None
     given = {"python": python_executable, "timeout": timeout, "load-timeout": load_timeout, "memory": memory,
              "repeat": repeat, "input": _absolute(input_file), "input-bytes": _absolute(input_bytes),

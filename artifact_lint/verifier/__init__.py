@@ -109,7 +109,7 @@ def _flag(value) -> bool:
 
 def interpreter_for(python: str) -> Interpreter:
     try:
-        return probe(python)
+        return probe(python, cache_folder())
     except InterpreterError as error:
         raise VerifyError(str(error)) from None
 

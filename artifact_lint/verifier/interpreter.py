@@ -2,8 +2,9 @@
 
 The probe runs the user's interpreter (never the artifact) in isolated mode and reports what
 the sandbox must make visible (its prefixes and import path) and a fingerprint of what is
-installed, so a cached result is tied to the environment that produced it: two virtualenvs
-on one base Python differ, and installing or upgrading a package changes the fingerprint.
+installed (every import-path folder's listing and modification time: installing, removing or
+upgrading anything changes them), so a cached result is tied to the environment that produced
+it: two virtualenvs on one base Python differ, and a fixed environment gets a fresh run.
 """
 
 from __future__ import annotations
@@ -13,26 +14,15 @@ import json
 import os
 import subprocess
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 PROBE_TIMEOUT = 60
 PROBE = r"""
 import json, os, sys
-paths = [p for p in sys.path if p and os.path.exists(p)]
-installed = []
-for folder in paths:
-    if os.path.isdir(folder):
-        try:
-            names = sorted(os.listdir(folder))
-        except OSError:
-            continue
-        for name in names:
-            try:
-                installed.append([folder, name, os.stat(os.path.join(folder, name)).st_mtime_ns])
-            except OSError:
-                pass
-print(json.dumps({"version": list(sys.version_info[:3]), "executable": sys.executable,
-                  "prefix": sys.prefix, "base_prefix": getattr(sys, "base_prefix", sys.prefix),
-                  "paths": paths, "installed": installed}))
+print(json.dumps({"version": list(sys.version_info[:3]), "executable": sys.executable, "prefix": sys.prefix,
+                  "base_prefix": getattr(sys, "base_prefix", sys.prefix),
+                  "paths": [p for p in sys.path if p and os.path.exists(p)]}))
 """
 
 
@@ -65,12 +55,61 @@ class Interpreter:
         return seen
 
 
-def probe(python: str) -> Interpreter:
-    """Run the interpreter's own probe; InterpreterError says in one line what is wrong."""
+def installed_listing(paths) -> list:
+    """Each import-path folder's modification time and entries: what installing anything changes."""
+    listing = []
+    for folder in paths:
+        try:
+            listing.append([folder, os.stat(folder).st_mtime_ns, sorted(os.listdir(folder))])
+        except (NotADirectoryError, FileNotFoundError, PermissionError):
+            continue
+    return listing
+
+
+def _identity(python: str) -> list:
+    real = os.path.realpath(python)
+    stat = os.stat(real)
+    return [os.path.abspath(python), real, stat.st_size, stat.st_mtime_ns]
+
+
+@lru_cache(maxsize=8)
+def probe(python: str, cache: Path | None = None) -> Interpreter:
+    """The interpreter's facts, from its own probe or from `cache` while its binary and import-path
+    folders are unchanged (a probe costs a Python start-up); InterpreterError says what is wrong."""
     if not os.path.exists(python):
         raise InterpreterError(f"--python {python}: no such file")
     if os.path.isdir(python) or not os.access(python, os.X_OK):
         raise InterpreterError(f"--python {python}: not an executable file")
+    identity = _identity(python)
+    entry = cache / f"probe-{hashlib.sha256(json.dumps(identity).encode()).hexdigest()}.json" if cache else None
+    facts = _cached_facts(entry)
+    if facts is None:
+        facts = _run_probe(python)
+        facts["listing"] = installed_listing(facts["paths"])
+        if entry is not None:
+            try:
+                entry.parent.mkdir(parents=True, exist_ok=True)
+                entry.write_text(json.dumps(facts), encoding="utf-8")
+            except OSError:
+                pass  # only slower next time
+    version = tuple(facts["version"])
+    fingerprint = hashlib.sha256(json.dumps([facts["executable"], facts["prefix"], facts["listing"]]).encode())
+    return Interpreter(python, version, facts["executable"], facts["prefix"], facts["base_prefix"],
+                       tuple(facts["paths"]), fingerprint.hexdigest())
+
+
+def _cached_facts(entry: Path | None) -> dict | None:
+    """The cached probe while every import-path folder still lists as it did (a new .pth changes it)."""
+    if entry is None:
+        return None
+    try:
+        facts = json.loads(entry.read_text(encoding="utf-8"))
+        return facts if facts["listing"] == installed_listing(facts["paths"]) else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _run_probe(python: str) -> dict:
     try:
         completed = subprocess.run([python, "-I", "-c", PROBE], capture_output=True, timeout=PROBE_TIMEOUT,
                                    env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"})
@@ -80,11 +119,9 @@ def probe(python: str) -> Interpreter:
         raise InterpreterError(f"--python {python}: cannot run it ({error.strerror or error})") from None
     try:
         facts = json.loads(completed.stdout.decode("utf-8", "replace").strip().splitlines()[-1])
-        version = tuple(int(part) for part in facts["version"])
+        version = [int(part) for part in facts["version"]]
     except (ValueError, IndexError, KeyError, TypeError):
         raise InterpreterError(f"--python {python}: not a Python interpreter (it did not run a Python probe)") from None
-    if version < (3, 8):
+    if version < [3, 8]:
         raise InterpreterError(f"--python {python} is Python {'.'.join(map(str, version))}; the verifier needs 3.8 or newer")
-    fingerprint = hashlib.sha256(json.dumps([facts["executable"], facts["prefix"], facts["installed"]]).encode())
-    return Interpreter(python, version, facts["executable"], facts["prefix"], facts["base_prefix"],
-                       tuple(facts["paths"]), fingerprint.hexdigest())
+    return facts

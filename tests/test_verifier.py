@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,15 @@ def test_sklearn_artifact_built_by_init_verifies_clean(tmp_path):
     code, report = verify_json(str(target), "--repeat", "3", "--no-cache")
     assert report["diagnostics"] == [] and code == 0
     assert report["artifacts"][0]["verification"]["timings"]["predict_runs"] == 3
+
+
+def test_lint_verify_takes_the_verify_options(tmp_path):
+    slow = PLAIN_SCORE.replace("def predict(data, model=load_model()):\n",
+                               "def predict(data, model=load_model()):\n    import time\n    time.sleep(30)\n")
+    path = make_artifact(tmp_path, {**FILES, "score.py": slow})
+    result = run_cli("lint", "--verify", "--timeout", "1", "--require-sandbox", "--no-cache", "--format", "json",
+                     "--python", sys.executable, str(path))
+    report = json.loads(result.stdout)
+    assert "VRF006" in codes(report) and "predict did not finish within 1 s" in result.stdout.decode()
+    refused = run_cli("lint", "--timeout", "1", str(path))
+    assert refused.returncode == 2 and b"need --verify" in refused.stderr

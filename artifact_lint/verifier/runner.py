@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from artifact_lint.artifact import Artifact
+from artifact_lint.verifier.cgroups import TreeCgroup
 from artifact_lint.verifier.interpreter import Interpreter
 from artifact_lint.verifier.private_copy import CopyRefused, copy_artifact
 from artifact_lint.verifier.sandbox import ARTIFACT_DIR, HOME, bubblewrap_command, find_bubblewrap, \
@@ -89,8 +90,10 @@ def isolation_facts(bwrap, options: VerifyOptions, interpreter: Interpreter) -> 
             "outlives_run": "a process that leaves the process group can"}
 
 
-def _memory_rlimit(megabytes: int):
+def _enter_limits(megabytes: int, cgroup: TreeCgroup):
+    """Run between fork and exec: join the run's cgroup (if any) and cap each process's address space."""
     def apply() -> None:
+        cgroup.join()
         limit = megabytes * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     return apply
@@ -132,19 +135,28 @@ def run_child(artifact: Artifact, interpreter: Interpreter, options: VerifyOptio
                   "sandboxed": bwrap is not None, "guard_network": bwrap is None, "writable": writable,
                   "payload_json": options.payload.decode("utf-8") if options.payload_kind == "json" else None,
                   "payload_hex": options.payload.hex() if options.payload_kind == "bytes" else None}
+        cgroup = TreeCgroup(f"artifact-lint-{token[:16]}", options.memory_mb * 1024 * 1024, options.processes)
+        if cgroup.create():
+            isolation["memory"] = f"kernel-enforced for the whole process tree (cgroup v{cgroup.version})"
+            isolation["processes"] = f"at most {options.processes} in the whole tree, kernel-enforced " \
+                                     f"(cgroup v{cgroup.version})"
         started = time.perf_counter()
         try:
             process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                        cwd=cwd, env=environment, pass_fds=(write_end,), start_new_session=True,
-                                       preexec_fn=_memory_rlimit(options.memory_mb))
-        except OSError as error:
+                                       preexec_fn=_enter_limits(options.memory_mb, cgroup))
+        except (OSError, subprocess.SubprocessError) as error:
             os.close(read_end)
             os.close(write_end)
-            return _refused("start", "OSError", f"cannot start {command[0]}: {error.strerror or error}", isolation)
+            cgroup.remove()
+            return _refused("start", "OSError", f"cannot start {command[0]}: {error}", isolation)
         os.close(write_end)
         limits = Limits(options.memory_mb * 1024 * 1024, options.processes, options.load_timeout, options.timeout,
-                        options.repeat if options.payload_kind != "none" else 0)
-        observation = Supervisor(process, read_end, limits, _stage_of).run(json.dumps(config).encode())
+                        options.repeat if options.payload_kind != "none" else 0, cgroup)
+        try:
+            observation = Supervisor(process, read_end, limits, _stage_of).run(json.dumps(config).encode())
+        finally:
+            cgroup.remove()
         outcome = VerifyOutcome(judge(observation, token, options), isolation,
                                 stdout_tail=observation.stdout.lines(OUTPUT_TAIL),
                                 stderr_tail=observation.stderr.lines(OUTPUT_TAIL),

@@ -47,6 +47,7 @@ class Limits:
     load_seconds: float
     predict_seconds: float
     predict_calls: int
+    cgroup: object = None  # a cgroups.TreeCgroup whose kernel counters are read first, where one was made
 
 
 @dataclass
@@ -132,6 +133,9 @@ class Supervisor:
         try:
             self._feed(config)
             self._loop()
+            reason = None if self.observation.killed_for else self._kernel_verdict()
+            if reason:  # the kernel enforced the limit itself (an OOM kill ends the run before a sample sees it)
+                self.observation.killed_for, self.observation.stage_at_kill = reason, self.stage
         finally:
             if self.process.poll() is None:
                 kill_tree(self.process)
@@ -192,7 +196,20 @@ class Supervisor:
         ready, _, _ = select.select(list(open_fds), [], [], 0)
         return not ready
 
+    def _kernel_verdict(self) -> str | None:
+        """What the run's cgroup counted: an OOM kill, a refused fork (None without a cgroup)."""
+        cgroup = self.limits.cgroup
+        if cgroup is None:
+            return None
+        if cgroup.out_of_memory():
+            return "memory"
+        return "processes" if cgroup.fork_refused() else None
+
     def _over_limits(self) -> bool:
+        reason = self._kernel_verdict()
+        if reason:
+            self._kill(reason)
+            return True
         tree = process_tree(self.process.pid)
         memory = resident_bytes(tree)
         observation = self.observation

@@ -437,16 +437,23 @@ def test_without_bubblewrap_the_report_says_process_only(tmp_path):
     assert report["artifacts"][0]["verification"]["stage"] == "start"
 
 
-@pytest.mark.parametrize("body", [
-    "open(os.path.expanduser('~/.oci-probe'), 'w').write('x')",
-    "import signal\nos.kill(os.getpid(), signal.SIGSEGV)",
-])
-def test_the_weak_mode_still_reports_what_happened(tmp_path, body):
-    path = make_artifact(tmp_path, {**FILES, "score.py": hostile(body)})
+WEAK_MODE_ESCAPES = {
+    "write to the home": "open(os.path.expanduser('~/.probe'), 'w').write('x')",
+    "read the environment": "assert 'HOME' in os.environ",
+    "use the network": "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 9), timeout=1)\n"
+                       "except OSError:\n    pass",
+    "leave a process": "import subprocess\nsubprocess.Popen(['sleep', '2'])",
+    "crash": "import signal\nos.kill(os.getpid(), signal.SIGSEGV)",
+}
+
+
+@pytest.mark.parametrize("escape", sorted(WEAK_MODE_ESCAPES))
+def test_without_bubblewrap_every_run_says_it_was_not_isolated(tmp_path, escape):
+    path = make_artifact(tmp_path, {**FILES, "score.py": hostile(WEAK_MODE_ESCAPES[escape])})
     code, report = verify(path, env={"PATH": str(tmp_path / "empty-path")})
     assert "VRF011" in codes(report)
-    if "SIGSEGV" in body:
+    assert report["artifacts"][0]["verification"]["isolation"]["level"] == "process only"
+    if escape == "crash":
         assert "VRF010" in codes(report) and code == 1
-    else:
-        assert codes(report) == ["VRF011"]  # the private temporary HOME took the write
-
+    if escape == "use the network":
+        assert "VRF008" in codes(report)  # the socket guard saw it; nothing but the guard stood in the way

@@ -19,8 +19,10 @@ import uuid
 import zipfile
 from pathlib import Path
 
+import jsonschema
 import pytest
 
+from artifact_lint.report.json_report import report_schema
 from artifact_lint.rules.verify import PLAIN_SCORE, SCHEMA
 from artifact_lint.verifier.sandbox import find_bubblewrap
 from rules._samples import artifact
@@ -42,7 +44,9 @@ def verify(path: Path, *args: str, env: dict | None = None, timeout: float = 120
     result = run_cli("verify", "--format", "json", "--no-cache", *args, str(path), env=env)
     assert time.monotonic() - started < timeout, "the verifier did not end within its bounds"
     assert result.returncode in (0, 1), result.stderr.decode()
-    return result.returncode, json.loads(result.stdout)
+    report = json.loads(result.stdout)
+    jsonschema.validate(report, report_schema())
+    return result.returncode, report
 
 
 def messages(report: dict) -> list[str]:

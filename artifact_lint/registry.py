@@ -61,6 +61,10 @@ class Rule:
     conda_only: ClassVar[bool] = False
     # "main" rules see the artifact; "post" rules see the outcome of suppressions too.
     phase: ClassVar[str] = "main"
+    # One cause, one finding: codes whose findings make this rule's redundant, anywhere in the
+    # artifact ("artifact") or on the same line of the same file ("line"); see engine.drop_superseded.
+    yields_to: ClassVar[tuple[str, ...]] = ()
+    yields_on: ClassVar[str] = "artifact"
     valid: ClassVar[list[Case]] = []
     invalid: ClassVar[list[Case]] = []
 

@@ -13,16 +13,21 @@ from artifact_lint.diagnostics import Severity
 from artifact_lint.report.json_report import build_report
 from tests.helpers import lint
 
-CORPUS = Path(__file__).resolve().parent / "real_artifacts"
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "tests" / "real_artifacts"
 EXPECTED = {name: case for name, case in json.loads((CORPUS / "expected.json").read_text()).items()
             if not name.startswith("_")}
 
 
 def materialise(name: str, tmp_path: Path) -> Path:
-    """The case copied out of the repository (so no config above it applies); `.zip` cases zipped with one top folder."""
+    """The case copied out of the repository (so no config above it applies), with its shared files ("with");
+    `.zip` cases zipped with one top folder, as Oracle's samples zip model groups."""
     folder_name = name.removesuffix(".zip")
     folder = tmp_path / folder_name
     shutil.copytree(CORPUS / folder_name, folder)
+    for target, source in EXPECTED[name].get("with", {}).items():
+        (folder / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(REPO / source, folder / target)
     if not name.endswith(".zip"):
         return folder
     path = tmp_path / name

@@ -25,8 +25,9 @@ from artifact_lint.rules._score import entry_function, module_bindings, own_node
 MODEL, GROUP, MODEL_LESS, TEMPLATE = "model", "model-group", "model-less", "template"
 DECLARABLE = ("auto", MODEL, GROUP, MODEL_LESS)
 # The last part of a call name that reads, downloads or deserializes something (a model on disk or online).
-LOADING_WORDS = ("load", "read", "open", "download", "pretrained", "pipeline", "session", "booster", "fetch",
-                 "restore", "from_file", "listdir")
+READING_WORDS = ("load", "read", "open", "session", "booster", "restore", "from_file", "listdir")
+# ... and the last part of one that fetches a model from elsewhere (a hub, a URL, a bucket).
+FETCHING_WORDS = ("download", "pretrained", "pipeline", "fetch", "urlopen")
 # Modules whose every call may fetch something over the network or from storage.
 FETCHING_MODULES = frozenset({"requests", "urllib", "urllib3", "httpx", "boto3", "oci", "ads", "huggingface_hub",
                               "fsspec", "ocifs", "mlflow"})
@@ -72,9 +73,14 @@ def _decide(ctx) -> ArtifactKind:
     if not has_model and _runtime_placeholders(ctx):
         return ArtifactKind(TEMPLATE, "detected",
                             "runtime.yaml still holds placeholders (<...>) and no model is saved yet: a template")
-    if load_model is not None and not _loads_anything(ctx, tree, load_model):
+    loads = _what_load_model_loads(ctx, tree, load_model) if load_model is not None else "file"
+    if loads is None:
         return ArtifactKind(MODEL_LESS, "detected",
                             "load_model() reads, opens and downloads nothing: the model is built in code")
+    if loads == "fetch" and not has_model:
+        return ArtifactKind(MODEL_LESS, "detected",
+                            "load_model() fetches its model at start-up (a hub, a URL, a bucket) and reads no file of "
+                            "the artifact")
     return ArtifactKind(MODEL, "detected", "load_model() and predict(data) follow the single-model contract")
 
 
@@ -129,16 +135,17 @@ def _runtime_placeholders(ctx) -> bool:
         return False
 
 
-def _loads_anything(ctx, tree: ast.Module, load_model) -> bool:
-    """Whether load_model, or what it calls in score.py, may read a file or fetch a model.
+def _what_load_model_loads(ctx, tree: ast.Module, load_model) -> str | None:
+    """"file" when load_model, or what it calls in score.py, may read a file; "fetch" when it only
+    fetches a model from elsewhere; None when it does neither.
 
-    A call whose name says it loads, reads, opens or downloads counts, and so does any call into a
+    A call whose name says it loads, reads or opens counts as reading, and so does any call into a
     helper module of the artifact (its code is not followed here).
     """
     imports = ImportMap(tree)
-    helpers = {PurePosixPath(path).stem for path in ctx.artifact.entries if path.endswith(".py")}
+    helpers = {PurePosixPath(path).stem for path in ctx.artifact.entries if path.endswith(".py")} - {"score"}
     local = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
-    pending, seen = [load_model], set()
+    pending, seen, fetches = [load_model], set(), False
     while pending:
         node = pending.pop()
         if id(node) in seen:
@@ -150,8 +157,9 @@ def _loads_anything(ctx, tree: ast.Module, load_model) -> bool:
                 pending.append(local[call.func.id])
                 continue
             name = call_name(imports, call)
-            if any(word in name.rsplit(".", 1)[-1].lower() for word in LOADING_WORDS):
-                return True
-            if name.split(".", 1)[0] in (helpers - {"score"}) | FETCHING_MODULES:
-                return True
-    return False
+            module, last = name.split(".", 1)[0], name.rsplit(".", 1)[-1].lower()
+            if any(word in last for word in FETCHING_WORDS) or module in FETCHING_MODULES:
+                fetches = True
+            elif any(word in last for word in READING_WORDS) or module in helpers:
+                return "file"
+    return "fetch" if fetches else None

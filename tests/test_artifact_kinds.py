@@ -189,3 +189,11 @@ def test_single_model_mistakes_are_not_taken_for_a_group(tmp_path):
     run = lint(make_artifact(tmp_path, {"score.py": score, "runtime.yaml": RUNTIME_YAML}))
     assert contract(run)["kind"] == "model"
     assert {"SCR104", "SCR106"} <= set(codes(run))
+
+
+def test_model_fetched_at_start_up_is_not_a_missing_model(tmp_path):
+    score = "from transformers import pipeline\n\n\ndef load_model():\n    return pipeline('sentiment-analysis')\n\n\n" \
+            "def predict(data, model=load_model()):\n    return model(data)\n"
+    run = lint(make_artifact(tmp_path, artifact({"score.py": score, "model.joblib": None})))
+    assert contract(run)["kind"] == "model-less" and "fetches" in contract(run)["reason"]
+    assert [(d.code, d.severity.label) for d in run.diagnostics if d.code == "ART004"] == [("ART004", "info")]

@@ -52,6 +52,24 @@ def is_group(ctx) -> bool:
     return artifact_kind(ctx).kind == GROUP
 
 
+def predict_output_unknown(ctx) -> bool:
+    """Whether what the model's .predict() returns cannot be known: a group's members are not in the
+    artifact, and a pickled object of a class the artifact defines itself (its first global is one
+    of the artifact's own modules) returns whatever that class returns."""
+    if is_group(ctx):
+        return True
+    from artifact_lint.rules._models import model_files
+
+    helpers = _helper_modules(ctx)
+    scans = [scan for model in model_files(ctx) for _, scan in model.scans]
+    return bool(scans) and all(scan.globals and scan.globals[0][0].split(".", 1)[0] in helpers for scan in scans)
+
+
+def _helper_modules(ctx) -> set[str]:
+    """Top-level module names of the artifact's own Python files (score.py aside)."""
+    return {PurePosixPath(path).stem for path in ctx.artifact.entries if path.endswith(".py")} - {"score"}
+
+
 def _decide(ctx) -> ArtifactKind:
     declared = getattr(ctx.config, "kind", "auto")
     if declared != "auto":
@@ -143,7 +161,7 @@ def _what_load_model_loads(ctx, tree: ast.Module, load_model) -> str | None:
     helper module of the artifact (its code is not followed here).
     """
     imports = ImportMap(tree)
-    helpers = {PurePosixPath(path).stem for path in ctx.artifact.entries if path.endswith(".py")} - {"score"}
+    helpers = _helper_modules(ctx)
     local = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
     pending, seen, fetches = [load_model], set(), False
     while pending:

@@ -41,7 +41,7 @@ class LintContext:
         return self.config.runtime_declared or self.container_evidence is None
 
     @property
-    def container_evidence(self) -> str | None:
+    def container_evidence(self):
         """Why the artifact looks like a bring-your-own-container one (a Dockerfile, a Triton repository), or None."""
         from artifact_lint.rules._container import container_evidence
 
@@ -135,7 +135,8 @@ def lint_artifact(artifact: Artifact, config: Config, verify=None, use_cache: bo
             found += _run_phase(ctx, "verify", errors)
         except VerifyError as error:
             errors.append(str(error))
-    diagnostics = [d for d in drop_superseded(found) if not _per_file_ignored(d, config)]
+    # Ignored findings first, so that an ignored precise finding does not hide the one it supersedes.
+    diagnostics = drop_superseded([d for d in found if not _per_file_ignored(d, config)])
     for document in ctx.documents.text_documents():
         ctx.suppressions.extend(parse_suppressions(document))
     diagnostics = apply_suppressions(diagnostics, ctx.suppressions)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 # File names that only a container build or a Triton model repository has.
@@ -9,8 +10,17 @@ CONTAINER_FILES = ("Dockerfile", "Containerfile", "config.pbtxt")
 MAX_DEPTH = 3
 
 
-def container_evidence(artifact) -> str | None:
-    """The first container file in the artifact (shallowest), said as a reason; None when there is none."""
+@dataclass(frozen=True)
+class ContainerEvidence:
+    path: str  # container path of the file
+    what: str  # what the file is, in words
+
+    def __str__(self) -> str:
+        return f"{self.path} is {self.what}"
+
+
+def container_evidence(artifact) -> ContainerEvidence | None:
+    """The first container file in the artifact (shallowest), or None when there is none."""
     prefix = f"{artifact.root}/" if artifact.root else ""
     found = sorted(
         (path for path, entry in artifact.entries.items()
@@ -21,8 +31,7 @@ def container_evidence(artifact) -> str | None:
     if not found:
         return None
     name = PurePosixPath(found[0]).name
-    what = "a Triton model configuration" if name == "config.pbtxt" else "a container build file"
-    return f"{found[0]} is {what}"
+    return ContainerEvidence(found[0], "a Triton model configuration" if name == "config.pbtxt" else "a container build file")
 
 
 def _is_container_file(name: str) -> bool:

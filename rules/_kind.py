@@ -23,7 +23,6 @@ from artifact_lint.rules._runtime import ENV_KEYS, find_env_key, is_placeholder
 from artifact_lint.rules._score import entry_function, module_bindings, own_nodes
 
 MODEL, GROUP, MODEL_LESS, TEMPLATE = "model", "model-group", "model-less", "template"
-DECLARABLE = ("auto", MODEL, GROUP, MODEL_LESS)
 # The last part of a call name that reads, downloads or deserializes something (a model on disk or online).
 READING_WORDS = ("load", "read", "open", "session", "booster", "restore", "from_file", "listdir")
 # ... and the last part of one that fetches a model from elsewhere (a hub, a URL, a bucket).

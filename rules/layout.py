@@ -5,9 +5,9 @@ from __future__ import annotations
 from artifact_lint.artifact import RUNTIME_YAML, SCORE_PY
 from artifact_lint.diagnostics import Applicability, Edit, Fix, Severity
 from artifact_lint.registry import Case, Rule
+from artifact_lint.rules._kind import is_group
 from artifact_lint.rules._samples import RUNTIME_YAML as GOOD_RUNTIME
 from artifact_lint.rules._samples import SCORE_PY as GOOD_SCORE
-from artifact_lint.rules._kind import is_group
 from artifact_lint.rules._samples import artifact
 
 
@@ -203,7 +203,7 @@ class ContainerArtifact(Rule):
         evidence = ctx.container_evidence
         if ctx.config.runtime_declared or evidence is None:
             return
-        yield self.diagnostic(evidence.split(" ", 1)[0], None,
+        yield self.diagnostic(evidence.path, None,
                               f"{evidence}, so this looks like a bring-your-own-container artifact and the conda "
                               f"checks were skipped; say so with --runtime container (or runtime = \"container\" "
                               f"in config), or runtime = \"conda\" to check runtime.yaml anyway")

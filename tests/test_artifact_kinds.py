@@ -197,3 +197,8 @@ def test_model_fetched_at_start_up_is_not_a_missing_model(tmp_path):
     run = lint(make_artifact(tmp_path, artifact({"score.py": score, "model.joblib": None})))
     assert contract(run)["kind"] == "model-less" and "fetches" in contract(run)["reason"]
     assert [(d.code, d.severity.label) for d in run.diagnostics if d.code == "ART004"] == [("ART004", "info")]
+
+
+def test_an_ignored_precise_finding_leaves_the_one_it_superseded(tmp_path):
+    path = make_artifact(tmp_path, artifact({"model.joblib": None}), config={"per-file-ignores": {"score.py": ["SCR301"]}})
+    assert codes(lint(path)) == ["ART004"]

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from artifact_lint import __version__
-from artifact_lint.config import RUNTIMES, ConfigError, ConfigLoader
+from artifact_lint.config import ARTIFACT_KINDS, RUNTIMES, ConfigError, ConfigLoader
 from artifact_lint.diagnostics import Severity
 
 SEVERITIES = ("error", "warning", "info")
@@ -66,6 +66,9 @@ def selection_options(command):
         click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (tool errors still exit 2)."),
         click.option("--runtime", type=click.Choice(RUNTIMES), default=None,
                      help="conda (default): runtime.yaml is required; container: bring-your-own-container deployment."),
+        click.option("--artifact-kind", "kind", type=click.Choice(ARTIFACT_KINDS), default=None,
+                     help="What score.py serves: model (one model in the artifact), model-group (a homogeneous "
+                          "group's shared artifact), model-less (built in code) [default: auto, read from the shape]."),
         click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
                      help="Use this config file instead of the nearest pyproject.toml / artifact-lint.toml."),
     ]
@@ -102,7 +105,7 @@ def verifier_options(command):
     return command
 
 
-def _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, runtime):
+def _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, runtime, kind=None):
     try:
         loader = ConfigLoader(Path(config_file) if config_file else None)
     except ConfigError as error:
@@ -113,6 +116,7 @@ def _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, r
         "extend_select": tuple(extend_select) if extend_select else None,
         "fail_on": Severity.parse(fail_on) if fail_on else None,
         "runtime": runtime,
+        "kind": kind,
     }
     return loader, overrides
 
@@ -136,7 +140,7 @@ def _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, r
 @selection_options
 @verifier_options
 def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, jobs, online, select, ignore, extend_select,
-         fail_on, exit_zero, runtime, config_file, **verifier):
+         fail_on, exit_zero, runtime, kind, config_file, **verifier):
     """Lint artifact folders, artifact zips, folders holding artifacts, or catalog model OCIDs.
 
     A folder holding score.py or runtime.yaml is an artifact; any other folder is searched for
@@ -147,7 +151,7 @@ def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, jobs, 
     from artifact_lint.engine import lint_paths
     from artifact_lint.report import render
 
-    loader, overrides = _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, runtime)
+    loader, overrides = _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, runtime, kind)
     overrides["online"] = online
     given, use_cache = _verifier_settings(**verifier)
     if not run_verify and any(value is not None for value in given.values()):
@@ -212,7 +216,8 @@ def _warn_config(loader: ConfigLoader) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Output format of the report of what is left.")
 @selection_options
-def fix(paths, unsafe_fixes, show_diff, fmt, select, ignore, extend_select, fail_on, exit_zero, runtime, config_file):
+def fix(paths, unsafe_fixes, show_diff, fmt, select, ignore, extend_select, fail_on, exit_zero, runtime, kind,
+        config_file):
     """Fix what is mechanical, in place (atomically), and report what is left.
 
     Safe fixes are applied; unsafe ones with --unsafe-fixes. Fixes are applied in rounds until
@@ -221,7 +226,7 @@ def fix(paths, unsafe_fixes, show_diff, fmt, select, ignore, extend_select, fail
     """
     from artifact_lint.fix_command import run_fix
 
-    loader, overrides = _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, runtime)
+    loader, overrides = _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, runtime, kind)
     sys.exit(run_fix(list(paths), loader, overrides, unsafe=unsafe_fixes, show_diff=show_diff, fmt=fmt,
                      exit_zero=exit_zero))
 

@@ -18,10 +18,12 @@ from artifact_lint.registry import SelectorError, expand_selector, split_selecto
 
 CONFIG_FILE = "artifact-lint.toml"
 RUNTIMES = ("conda", "container")
+# What score.py's contract is: "auto" reads it from the artifact's shape (see rules/_kind.py).
+ARTIFACT_KINDS = ("auto", "model", "model-group", "model-less")
 DEFAULT_PYTHON_VERSIONS = ((3, 6), (3, 14))
 KNOWN_KEYS = {
     "select", "ignore", "extend-select", "severity", "per-file-ignores", "fail-on", "runtime",
-    "python-versions", "library-versions", "verify", "online",
+    "python-versions", "library-versions", "verify", "online", "kind",
 }
 
 
@@ -44,6 +46,8 @@ class Config:
     per_file_ignores: dict = field(default_factory=dict)  # glob -> tuple of selectors
     fail_on: Severity = Severity.ERROR
     runtime: str = "conda"
+    runtime_declared: bool = False  # runtime set in a config file or on the command line, not defaulted
+    kind: str = "auto"
     python_versions: tuple = DEFAULT_PYTHON_VERSIONS
     library_versions: dict = field(default_factory=dict)  # distribution -> version the conda pack has
     verify: dict = field(default_factory=dict)  # [tool.artifact-lint.verify]: timeout, memory, python, input...
@@ -55,6 +59,8 @@ class Config:
     def with_overrides(self, **overrides) -> "Config":
         """Apply command-line options; None means "not given"."""
         given = {key: value for key, value in overrides.items() if value is not None}
+        if "runtime" in given:
+            given["runtime_declared"] = True
         if "ignore" in given:
             given["ignore"] = self.ignore + tuple(given["ignore"])
         if "extend_select" in given:
@@ -114,6 +120,9 @@ def config_from_table(table: dict, source: Path | None) -> Config:
     runtime = table.get("runtime", "conda")
     if runtime not in RUNTIMES:
         raise ConfigError(f"runtime must be conda or container, got {runtime!r}")
+    kind = table.get("kind", "auto")
+    if kind not in ARTIFACT_KINDS:
+        raise ConfigError(f"kind must be one of {', '.join(ARTIFACT_KINDS)}, got {kind!r}")
     try:
         fail_on = Severity.parse(str(table.get("fail-on", "error")))
     except ValueError as error:
@@ -126,6 +135,8 @@ def config_from_table(table: dict, source: Path | None) -> Config:
         per_file_ignores=per_file,
         fail_on=fail_on,
         runtime=runtime,
+        runtime_declared="runtime" in table,
+        kind=kind,
         python_versions=parse_version_range(table.get("python-versions", "3.6-3.14")),
         library_versions=_library_versions(table.get("library-versions", {})),
         verify=_table(table, "verify"),

@@ -6,6 +6,7 @@ import atexit
 import os
 import shutil
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,19 +38,55 @@ def is_artifact_dir(path: Path) -> bool:
 
 
 def search_artifacts(folder: Path) -> list[Path]:
-    """Folders holding score.py or runtime.yaml below `folder` (not descending into one found), and .zip files."""
+    """Artifact folders and artifact zips below `folder`.
+
+    A folder holding score.py or runtime.yaml is an artifact; below it only test trees are
+    searched (its other subfolders are its own content). A zip is an artifact only when it holds
+    score.py or runtime.yaml at its root or in its one top folder: job, terraform, image and data
+    zips are not.
+    """
     found = []
     for current, dirnames, filenames in os.walk(folder):
-        if any(name in filenames for name in MARKER_FILES):
+        is_artifact = any(name in filenames for name in MARKER_FILES)
+        if is_artifact:
             found.append(Path(current))
-            dirnames[:] = []
-            continue
-        found.extend(Path(current, name) for name in sorted(filenames) if name.lower().endswith(".zip"))
+        else:
+            found.extend(Path(current, name) for name in sorted(filenames)
+                         if name.lower().endswith(".zip") and is_artifact_zip(Path(current, name)))
         dirnames[:] = sorted(
             name for name in dirnames
             if name not in SKIPPED_DIRS and not is_virtualenv(Path(current, name))
+            and (not is_artifact or is_test_tree(name))
         )
     return found
+
+
+TEST_TREES = frozenset({"test", "tests", "testing", "fixtures", "testdata", "test_data", "test_files", "unitary",
+                        "integration"})
+
+
+def is_test_tree(name: str) -> bool:
+    """A subfolder of an artifact that holds tests (and maybe artifacts of their own), not the artifact's files."""
+    lowered = name.lower()
+    return lowered in TEST_TREES or lowered.startswith(("test_", "tests_"))
+
+
+def is_artifact_zip(path: Path) -> bool:
+    """Whether a zip found in a search holds score.py or runtime.yaml at its root or in one top folder.
+
+    Only the central directory is read; a zip that cannot be opened (a Git LFS pointer, a partial
+    download) is not taken for an artifact here: naming it on the command line lints it (ART008).
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [name.rstrip("/") for name in archive.namelist()]
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
+        return False
+    for name in names:
+        parts = name.split("/")
+        if parts[-1] in MARKER_FILES and len(parts) <= 2:
+            return True
+    return False
 
 
 def discover(paths: list[str]) -> Discovery:

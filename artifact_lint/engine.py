@@ -16,7 +16,7 @@ from artifact_lint.config import Config, ConfigError, ConfigLoader
 from artifact_lint.diagnostics import Diagnostic, Severity
 from artifact_lint.discovery import discover
 from artifact_lint.documents import Documents
-from artifact_lint.registry import expand_selector, iter_rules, resolve_selection
+from artifact_lint.registry import all_rules, expand_selector, iter_rules, resolve_selection
 from artifact_lint.suppressions import Suppression, apply_suppressions, parse_suppressions
 
 
@@ -35,7 +35,17 @@ class LintContext:
 
     @property
     def conda(self) -> bool:
-        return self.config.runtime == "conda"
+        """Conda deployment rules apply: declared so, or not declared and the artifact does not look containerised."""
+        if self.config.runtime != "conda":
+            return False
+        return self.config.runtime_declared or self.container_evidence is None
+
+    @property
+    def container_evidence(self):
+        """Why the artifact looks like a bring-your-own-container one (a Dockerfile, a Triton repository), or None."""
+        from artifact_lint.rules._container import container_evidence
+
+        return self.cached("container.evidence", lambda: container_evidence(self.artifact))
 
     def cached(self, key: str, compute):
         """A fact derived from the artifact, computed once however many rules ask for it."""
@@ -53,6 +63,7 @@ class ArtifactResult:
     fail_on: Severity
     sources: dict[str, list[str]] = field(default_factory=dict)
     verification: dict | None = None  # timings, isolation and output tails of a verify run
+    contract: dict | None = None  # which contract the artifact follows and why (rules/_kind.py)
 
     def count(self, severity: Severity) -> int:
         return sum(1 for diagnostic in self.diagnostics if diagnostic.severity == severity)
@@ -124,7 +135,8 @@ def lint_artifact(artifact: Artifact, config: Config, verify=None, use_cache: bo
             found += _run_phase(ctx, "verify", errors)
         except VerifyError as error:
             errors.append(str(error))
-    diagnostics = [d for d in found if not _per_file_ignored(d, config)]
+    # Ignored findings first, so that an ignored precise finding does not hide the one it supersedes.
+    diagnostics = drop_superseded([d for d in found if not _per_file_ignored(d, config)])
     for document in ctx.documents.text_documents():
         ctx.suppressions.extend(parse_suppressions(document))
     diagnostics = apply_suppressions(diagnostics, ctx.suppressions)
@@ -136,7 +148,43 @@ def lint_artifact(artifact: Artifact, config: Config, verify=None, use_cache: bo
     cited = {diagnostic.path for diagnostic in diagnostics}
     sources = {document.path: document.lines for document in ctx.documents.loaded_documents() if document.path in cited}
     summary = ctx.verification.summary(ctx.verify_options) if ctx.verification is not None else None
-    return ArtifactResult(artifact.display, artifact.kind, diagnostics, errors, config.fail_on, sources, summary)
+    return ArtifactResult(artifact.display, artifact.kind, diagnostics, errors, config.fail_on, sources, summary,
+                          _contract(ctx, errors))
+
+
+def _contract(ctx: LintContext, errors: list[str]) -> dict | None:
+    if getattr(ctx.artifact, "problem", None):
+        return None
+    from artifact_lint.rules._kind import artifact_kind
+
+    try:
+        return artifact_kind(ctx).to_json()
+    except Exception as error:  # as for a rule: say so, never lose the findings
+        errors.append(f"could not tell the artifact's kind: {type(error).__name__}: {error}")
+        return None
+
+
+def drop_superseded(found: list[Diagnostic]) -> list[Diagnostic]:
+    """One cause, one finding: drop a finding when a more precise rule reported the same cause.
+
+    A rule's `yields_to` names the codes that supersede it; its `yields_on` says where they must be:
+    "artifact" (anywhere in the artifact) or "line" (the same file and line).
+    """
+    rules = all_rules()
+    codes = {diagnostic.code for diagnostic in found}
+    lines = {(d.code, d.path, d.span.start.line) for d in found if d.span is not None}
+    kept = []
+    for diagnostic in found:
+        rule = rules.get(diagnostic.code)
+        yields_to = getattr(rule, "yields_to", ())
+        if yields_to and getattr(rule, "yields_on", "artifact") == "line":
+            line = diagnostic.span.start.line if diagnostic.span else None
+            if any((code, diagnostic.path, line) in lines for code in yields_to):
+                continue
+        elif yields_to and codes & set(yields_to):
+            continue
+        kept.append(diagnostic)
+    return kept
 
 
 def _lint_one(artifact: Artifact, loader: ConfigLoader, overrides: dict | None, stdin, verify, use_cache: bool):

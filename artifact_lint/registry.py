@@ -68,6 +68,10 @@ class Rule:
     conda_only: ClassVar[bool] = False
     # "main" rules see the artifact; "post" rules see the outcome of suppressions too.
     phase: ClassVar[str] = "main"
+    # One cause, one finding: codes whose findings make this rule's redundant, anywhere in the
+    # artifact ("artifact") or on the same line of the same file ("line"); see engine.drop_superseded.
+    yields_to: ClassVar[tuple[str, ...]] = ()
+    yields_on: ClassVar[str] = "artifact"
     valid: ClassVar[list[Case]] = []
     invalid: ClassVar[list[Case]] = []
 
@@ -129,7 +133,10 @@ def register(rule: type[Rule]) -> None:
     if existing is not None and existing.__qualname__ != rule.__qualname__:
         raise RegistryError(f"code {rule.code} is used by both {existing.__name__} and {rule.__name__}")
     _REGISTRY[rule.code] = rule
-    _SORTED.clear()
+    if _SORTED:  # re-sort in place: callers keep the dict all_rules() returned, and it must stay whole
+        ordered = sorted(_REGISTRY.items())
+        _SORTED.clear()
+        _SORTED.update(ordered)
 
 
 _SORTED: dict[str, type[Rule]] = {}

@@ -16,6 +16,7 @@ RULE_MODULES = (
     "score_imports",
     "score_effects",
     "score_output",
+    "model_group",
     "packaging",
     "manifest",
     "security",

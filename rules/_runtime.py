@@ -166,9 +166,13 @@ def insert_env_key(document: YamlDocument, root: yaml.Node, name: str, value: st
 
 
 class EnvRule(RuntimeRule):
-    """A rule about INFERENCE_CONDA_ENV's values; silent when RTY102 reports the section missing."""
+    """A rule about INFERENCE_CONDA_ENV's values; silent when RTY102 reports the section missing.
+
+    A placeholder left in a value (RTY105) is the cause of whatever else is wrong on its line.
+    """
 
     conda_only = True
+    yields_to, yields_on = ("RTY105",), "line"
 
     def check_runtime(self, ctx, document, root):
         if conda_env(root) is None and next(misplaced_env_keys(root), None) is None:

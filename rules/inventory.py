@@ -11,6 +11,8 @@ from artifact_lint.diagnostics import Applicability, Edit, Fix, Severity
 from artifact_lint.model_formats import model_candidates
 from artifact_lint.model_ignore import IGNORE_FILE
 from artifact_lint.registry import Case, Rule, SparseFile
+from artifact_lint.rules._kind import GROUP, MODEL_LESS, artifact_kind
+from artifact_lint.rules._samples import RUNTIME_YAML as GOOD_RUNTIME
 from artifact_lint.rules._samples import artifact
 from artifact_lint.rules._upload import upload_of
 
@@ -56,14 +58,33 @@ class ModelMissing(Rule):
 
     code, name, severity = "ART004", "model-missing", Severity.WARNING
     default_path = "."
+    yields_to = ("SCR301",)  # the model file score.py names, at its line, says the same thing precisely
     valid = [Case(artifact()), Case(artifact({"model.joblib": None, "model/metadata/part-00000": "{}",
-                                               "model/stages/0_lr/metadata/part-00000": "{}"}))]
-    invalid = [Case(artifact({"model.joblib": None}), expect=[(".", None)])]
+                                               "model/stages/0_lr/metadata/part-00000": "{}"})),
+             Case({"score.py": "def load_model(folder):\n    return folder\n\n\ndef predict(data, model):\n"
+                               "    return data\n", "runtime.yaml": GOOD_RUNTIME}, note="a model group's artifact")]
+    invalid = [Case(artifact({"model.joblib": None, "score.py": "import joblib\n\n\ndef load_model():\n"
+                              "    return joblib.load(MODEL)\n\n\ndef predict(data, model=load_model()):\n"
+                              "    return data\n"}), expect=[(".", None)]),
+               Case(artifact({"model.joblib": None, "score.py": "def load_model():\n    return {'threshold': 0.5}"
+                              "\n\n\ndef predict(data, model=load_model()):\n    return data\n"}),
+                    expect=[(".", None)], note="a model built in code: an info")]
 
     def check(self, ctx):
-        if not model_candidates(ctx.artifact):
+        if model_candidates(ctx.artifact):
+            return
+        kind = artifact_kind(ctx)
+        if kind.kind == GROUP:
+            return  # a model group's shared artifact holds no model by design
+        if not ctx.conda and ctx.container_evidence:
+            return  # its own container serves it; the model may well be in the image
+        if kind.kind == MODEL_LESS:
             yield self.diagnostic(".", None, "no serialized model file or folder is in the artifact; load_model() "
-                                             "will have nothing to load")
+                                             "loads none (it builds the model in code), so this is fine if intended",
+                                  severity=Severity.INFO)
+            return
+        yield self.diagnostic(".", None, "no serialized model file or folder is in the artifact; load_model() "
+                                         "will have nothing to load")
 
 
 class OutsideTheArtifact(Rule):

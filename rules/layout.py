@@ -5,6 +5,7 @@ from __future__ import annotations
 from artifact_lint.artifact import RUNTIME_YAML, SCORE_PY
 from artifact_lint.diagnostics import Applicability, Edit, Fix, Severity
 from artifact_lint.registry import Case, Rule
+from artifact_lint.rules._kind import is_group
 from artifact_lint.rules._samples import RUNTIME_YAML as GOOD_RUNTIME
 from artifact_lint.rules._samples import SCORE_PY as GOOD_SCORE
 from artifact_lint.rules._samples import artifact
@@ -47,6 +48,8 @@ class ScoreMissing(Rule):
     def check(self, ctx):
         if ctx.documents.locate(SCORE_PY) or _misplaced(ctx, SCORE_PY):
             return
+        if not ctx.conda and ctx.container_evidence:
+            return  # its own container serves it (ART009 says why it is taken so)
         fix = generated_score_fix(ctx)
         hint = "; `artifact-lint fix --unsafe-fixes` can write one for the model here" if fix else \
             "; `artifact-lint init` can write one for your model"
@@ -149,7 +152,7 @@ class FilesNotAtRoot(Rule):
 
     def check(self, ctx):
         artifact = ctx.artifact
-        if artifact.root:
+        if artifact.root and not is_group(ctx):  # Oracle's model-group zips have one top folder, and deploy
             yield self.diagnostic(
                 artifact.member(SCORE_PY), None,
                 f"every file of this zip is inside the folder {artifact.root}/; the service looks for "
@@ -166,6 +169,44 @@ class FilesNotAtRoot(Rule):
                     f"{name} is not at the artifact root but at {where}; the service only reads it from the root",
                     ads_test="score_py" if name == SCORE_PY else "runtime_yaml",
                 )
+
+
+class ContainerArtifact(Rule):
+    """The artifact looks served by its own container, so its runtime.yaml is not used.
+
+    ## What it does
+    When no runtime is declared, looks for a container build file (`Dockerfile`,
+    `Containerfile`) or a Triton model configuration (`config.pbtxt`) in the artifact. When one is
+    there, the conda checks (runtime.yaml's pack, score.py's presence) are not run and this one
+    info says why.
+
+    ## Why it matters
+    A bring-your-own-container deployment (Triton, a custom server) does not install a conda pack
+    or import score.py; errors about runtime.yaml's empty conda section would all be noise.
+
+    ## Example
+    A folder with a `Dockerfile`, a `model_repository/` and an empty runtime.yaml.
+
+    ## Fix
+    Say what the deployment is: `--runtime container` (or `runtime = "container"` in config)
+    for your own container, `runtime = "conda"` to have the conda checks run anyway.
+    """
+
+    code, name, severity = "ART009", "container-artifact", Severity.INFO
+    default_path = "."
+    valid = [Case(artifact()), Case(artifact({"Dockerfile": "FROM python:3.11\n"}), runtime="container"),
+             Case(artifact({"Dockerfile": "FROM python:3.11\n"}), config={"runtime": "conda"})]
+    invalid = [Case({"Dockerfile": "FROM python:3.11\n", "runtime.yaml": "MODEL_ARTIFACT_VERSION: '3.0'\n"},
+                    expect=[("Dockerfile", None)])]
+
+    def check(self, ctx):
+        evidence = ctx.container_evidence
+        if ctx.config.runtime_declared or evidence is None:
+            return
+        yield self.diagnostic(evidence.path, None,
+                              f"{evidence}, so this looks like a bring-your-own-container artifact and the conda "
+                              f"checks were skipped; say so with --runtime container (or runtime = \"container\" "
+                              f"in config), or runtime = \"conda\" to check runtime.yaml anyway")
 
 
 class UnreadableZip(Rule):

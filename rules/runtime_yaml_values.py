@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from artifact_lint.conda_pack import PackPath, pythons_named_by
+from artifact_lint.conda_pack import SERVICE_BUCKET, PackPath, pythons_named_by
 from artifact_lint.diagnostics import Applicability, Fix, Severity
 from artifact_lint.documents import node_span
 from artifact_lint.registry import Case
@@ -142,7 +142,9 @@ class PythonVersionInvalid(_RequiredEnvKey):
 
     code, name, severity = "RTY106", "python-version-invalid", Severity.ERROR
     ads_test = "runtime_env_python"
-    valid = [Case(artifact()), Case(artifact({"runtime.yaml": runtime_yaml(python="3.11.9")}))]
+    valid = [Case(artifact()), Case(artifact({"runtime.yaml": runtime_yaml(python="3.11.9")})),
+             Case(artifact({"runtime.yaml": runtime_yaml(python="<INSERT_INFERENCE_PYTHON_VERSION>")}),
+                  note="the placeholder is the cause: RTY105 reports it, once")]
     invalid = [
         Case(artifact({"runtime.yaml": runtime_yaml(python="python3.11")}), expect=[(7, 31)]),
         Case(artifact({"runtime.yaml": runtime_yaml(python="''")}), expect=[(7, 5)]),
@@ -330,7 +332,10 @@ class EnvTypeMismatch(EnvRule):
     A service pack path with `INFERENCE_ENV_TYPE: published`.
 
     ## Fix
-    Safe fix: set the type the path implies.
+    Safe fix when the path is a service pack: set `data_science`. When it is not, the type may be
+    right and the path wrong: a path under `service_pack/` in a bucket other than
+    `service-conda-packs` (`service_conda_packs`) gets no fix, the bucket is the likely mistake;
+    any other path gets an unsafe fix to `published`.
     """
 
     code, name, severity = "RTY110", "env-type-mismatch", Severity.WARNING
@@ -339,7 +344,11 @@ class EnvTypeMismatch(EnvRule):
     invalid = [
         Case(artifact({"runtime.yaml": runtime_yaml(env_type="published")}), expect=[(6, 25)],
              fixed={"runtime.yaml": RUNTIME_YAML}),
-        Case(artifact({"runtime.yaml": runtime_yaml(path=PUBLISHED_PATH, slug="''")}), expect=[(6, 25)]),
+        Case(artifact({"runtime.yaml": runtime_yaml(path=PUBLISHED_PATH, slug="''")}), expect=[(6, 25)],
+             fixed={"runtime.yaml": runtime_yaml(path=PUBLISHED_PATH, slug="''", env_type="published")}),
+        Case(artifact({"runtime.yaml": runtime_yaml(path=SERVICE_PACK_PATH.replace("service-conda-packs",
+                                                                                   "service_conda_packs"))}),
+             expect=[(6, 25)], note="a misspelt bucket: no fix guesses (tests/test_artifact_kinds.py checks it)"),
     ]
 
     def check_env(self, ctx, document, root):
@@ -348,13 +357,26 @@ class EnvTypeMismatch(EnvRule):
         if found is None or pack is None or found.text is None:
             return
         declared = found.text.strip()
-        if declared in ENV_TYPES and declared != pack.env_type:
-            kind = "a service pack" if pack.is_service_pack else \
-                "not a service pack (service packs live in service-conda-packs/service_pack/)"
+        if declared not in ENV_TYPES or declared == pack.env_type:
+            return
+        span = node_span(found.value)
+        if pack.is_service_pack:
             fix = Fix(f"Set {ENV_TYPE} to {pack.env_type}", Applicability.SAFE,
                       (replace_value(document, found.value, pack.env_type),))
-            yield self.diagnostic(document.path, node_span(found.value),
-                                  f"{ENV_TYPE} is {declared} but the path is {kind}: expected {pack.env_type}", fix=fix)
+            yield self.diagnostic(document.path, span, f"{ENV_TYPE} is {declared} but the path is a service pack: "
+                                                       f"expected {pack.env_type}", fix=fix)
+        elif pack.object.startswith("service_pack/"):  # a service pack path in the wrong bucket: fix the path
+            yield self.diagnostic(document.path, span,
+                                  f"{ENV_TYPE} is {declared} and the path is laid out as a service pack "
+                                  f"(service_pack/...), but its bucket is {pack.bucket!r}, not {SERVICE_BUCKET!r}: "
+                                  f"correct the bucket in {ENV_PATH} (or, for your own pack, set published)")
+        else:
+            fix = Fix(f"Set {ENV_TYPE} to {pack.env_type}", Applicability.UNSAFE,
+                      (replace_value(document, found.value, pack.env_type),))
+            yield self.diagnostic(document.path, span,
+                                  f"{ENV_TYPE} is {declared} but the path is not a service pack (service packs live "
+                                  f"in {SERVICE_BUCKET}/service_pack/): expected {pack.env_type}, unless the path "
+                                  f"itself is wrong", fix=fix)
 
 
 class SlugMismatch(EnvRule):

@@ -513,9 +513,13 @@ class InputSchemaMissing(Rule):
     def check(self, ctx):
         import ast
 
+        from artifact_lint.rules._kind import is_group
+
         document = ctx.documents.score
         if document is None or document.tree is None or ctx.artifact.member("input_schema.json") in ctx.artifact.entries:
             return
+        if is_group(ctx):
+            return  # a model group's shared artifact has no schema; the members' schemas are in the catalog
         for node in ast.walk(document.tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.endswith("input_schema.json"):
                 yield self.diagnostic(document.path, document.span(node),

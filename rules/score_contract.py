@@ -6,6 +6,7 @@ import ast
 
 from artifact_lint.diagnostics import Applicability, Edit, Fix, Severity, Span
 from artifact_lint.registry import Case, Rule
+from artifact_lint.rules._kind import is_group
 from artifact_lint.rules._python_facts import RUNNING_MINOR
 from artifact_lint.rules._runtime import declared_python_minor
 from artifact_lint.rules._samples import SCORE_PY, artifact
@@ -263,7 +264,11 @@ class PredictRequiredArgument(ScoreRule):
                                   "predict's data has a default; the server does not mind, but ADS introspection "
                                   "requires every parameter except data to have one and data none, so ADS's save() "
                                   "refuses the model: remove data's default", severity=Severity.WARNING)
-        for arg in required_parameters(function, skip_first=True):
+        required = required_parameters(function, skip_first=True)
+        if is_group(ctx):  # a model group's service passes the model too (SCR109)
+            positional = function.args.posonlyargs + function.args.args
+            required = [arg for arg in required if arg not in positional[1:2]]
+        for arg in required:
             yield self.diagnostic(document.path, document.span(arg),
                                   f"predict's parameter {arg.arg!r} has no default; the server passes only data, "
                                   f"so every request fails: give it a default (e.g. {arg.arg}=load_model())"
@@ -356,8 +361,8 @@ class LoadModelArguments(ScoreRule):
 
     def check_score(self, ctx, document, tree):
         function = entry_function(self.bindings(ctx, tree)["load_model"])
-        if function is None:
-            return
+        if function is None or is_group(ctx):
+            return  # a model group's load_model(model_folder) is called with the folder (SCR109)
         for arg in required_parameters(function, skip_first=False):
             yield self.diagnostic(document.path, document.span(arg),
                                   f"load_model's parameter {arg.arg!r} has no default; the server calls load_model() "

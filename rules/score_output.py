@@ -8,6 +8,7 @@ from artifact_lint.diagnostics import Severity
 from artifact_lint.registry import Case
 from artifact_lint.rules._flow import FunctionNode, ScoreFacts
 from artifact_lint.rules._imports import call_name
+from artifact_lint.rules._kind import predict_output_unknown
 from artifact_lint.rules._samples import SCORE_PY, artifact
 from artifact_lint.rules._score import ScoreRule, own_nodes
 
@@ -119,9 +120,13 @@ class NonSerialisablePrediction(ScoreRule):
             if isinstance(node, ast.Return) and node.value is not None:
                 kind = kinds.of(node.value, predict)
                 if kind:
+                    # What .predict() returns is a guess when the model is not a library's (rules/_kind.py).
+                    guessed = "() returns one" in kind and predict_output_unknown(ctx)
+                    verb = "may return" if guessed else "returns"
                     yield self.diagnostic(document.path, document.span(self._culprit(node.value)),
-                                          f"predict returns {kind}, which json cannot serialise: every request fails "
-                                          f"with HTTP 500; convert it (.tolist(), .to_dict(), .item())")
+                                          f"predict {verb} {kind}, which json cannot serialise: every request fails "
+                                          f"with HTTP 500; convert it (.tolist(), .to_dict(), .item())",
+                                          severity=Severity.INFO if guessed else None)
 
     @staticmethod
     def _culprit(value: ast.expr) -> ast.expr:

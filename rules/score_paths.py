@@ -10,6 +10,7 @@ from artifact_lint.registry import Case
 from artifact_lint.rules._files import FileAccess, file_access
 from artifact_lint.rules._flow import ScoreFacts
 from artifact_lint.rules._fold import Folded, fold
+from artifact_lint.rules._kind import GROUP, MODEL_LESS, TEMPLATE, artifact_kind, is_group
 from artifact_lint.rules._samples import SCORE_PY, artifact
 from artifact_lint.rules._score import ScoreRule
 
@@ -64,6 +65,11 @@ class ModelFileMissing(ScoreRule):
     ]
 
     def check_score(self, ctx, document, tree):
+        kind = artifact_kind(ctx).kind
+        if kind == GROUP:
+            return  # members' models are in their own folders; SCR305 checks the group's paths
+        # A template or a model built in code names a model file it does not need yet: say so, quietly.
+        severity = Severity.INFO if kind in (TEMPLATE, MODEL_LESS) else None
         facts = ScoreFacts.of(ctx, tree)
         reported: set[str] = set()
         for node, path, origin in self._references(ctx, facts, tree):
@@ -75,7 +81,8 @@ class ModelFileMissing(ScoreRule):
             instead = f"; model files here: {', '.join(sorted(present)[:5])}" if present else \
                 "; the artifact holds no model file"
             yield self.diagnostic(document.path, document.span(node),
-                                  f"score.py expects {relative} in the artifact ({origin}), but it is not there{instead}")
+                                  f"score.py expects {relative} in the artifact ({origin}), but it is not there{instead}",
+                                  severity=severity)
 
     def _references(self, ctx, facts: ScoreFacts, tree):
         """(node, folded path, where it comes from) for every artifact file score.py relies on at start-up."""
@@ -127,14 +134,16 @@ class RelativeToWorkingDirectory(ScoreRule):
 
     def check_score(self, ctx, document, tree):
         facts = ScoreFacts.of(ctx, tree)
+        # In a model group the file is in the member's folder, not score.py's: resolving it there would be a guess.
+        anchor = "load_model's model folder parameter" if is_group(ctx) else ARTIFACT_DIR
         for access in _accesses(ctx, tree):
             if access.path.base != "cwd" or access.writes:
                 continue
             yield self.diagnostic(
                 document.path, document.span(access.argument),
                 f"{access.operation}() reads {access.path.text or '.'} relative to the working directory, which is "
-                f"not the artifact folder on the server; resolve it against {ARTIFACT_DIR}",
-                fix=self._fix(document, facts, access.argument))
+                f"not the artifact folder on the server; resolve it against {anchor}",
+                fix=None if is_group(ctx) else self._fix(document, facts, access.argument))
 
     @staticmethod
     def _fix(document, facts: ScoreFacts, argument: ast.expr) -> Fix | None:

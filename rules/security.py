@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
+import posixpath
+from functools import partial
 from pathlib import PurePosixPath
 
 from artifact_lint.artifact import ReadError, ZipArtifact
@@ -24,11 +27,28 @@ SECRET_PATTERNS = (
     ("a Hugging Face token", re.compile(r"\bhf_[A-Za-z]{34,}\b")),
     ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
 )
-OCI_CONFIG_KEYS = re.compile(r"(?m)^\s*(fingerprint|key_file|tenancy|user|pass_phrase|security_token_file)\s*=")
+OCI_CONFIG_VALUES = re.compile(r"(?m)^[ \t]*(fingerprint|key_file|tenancy|user|pass_phrase|security_token_file)[ \t]*=(.*)$")
 ENV_SECRET = re.compile(
     r"(?m)^[ \t]*(?:export[ \t]+)?([A-Za-z0-9_]*(?:SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|ACCESS_KEY|PRIVATE_KEY|"
     r"CREDENTIAL)[A-Za-z0-9_]*)[ \t]*=[ \t]*(['\"]?)([^\s'\"#]{4,})"
 )
+# A key body for the rule's own cases (random bytes, not a key), and documentation that only shows the shapes.
+KEY_BODY = "MIIEowIBAAKCAQEAu5Jq3m0V9rXcT2dF8kLpN4sYw7Ha1ZbQe6Rt0Gj5CvUo2nMx\nS8yKdE4fWq7LzP1aHb3TgVr9Nc6JmXo0Ys2Ki5Du"
+DOCUMENTED_CONFIG = """\
+```ini
+[DEFAULT]
+user=ocid1.user.oc1..<unique_ID>
+fingerprint=<your-fingerprint>
+key_file=~/.oci/oci_api_key.pem
+tenancy=ocid1.tenancy.oc1..xxxxxxxxxxxxxxxxxxxxxxxx
+```
+```
+-----BEGIN RSA PRIVATE KEY-----
+...
+-----END RSA PRIVATE KEY-----
+```
+export HF_TOKEN=hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx  # or AWS's example key AKIAIOSFODNN7EXAMPLE
+"""
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
@@ -42,16 +62,71 @@ def _span(text: str, start: int, end: int) -> Span:
     return Span.of(line, column, end_line, end_column)
 
 
-def find_secrets(name: str, text: str) -> list[tuple[str, int, int]]:
-    """(what, start, end) for every secret-looking thing in a text file; the value itself is never kept."""
-    found = [(label, m.start(), m.end()) for label, pattern in SECRET_PATTERNS for m in pattern.finditer(text)]
-    keys = {m.group(1) for m in OCI_CONFIG_KEYS.finditer(text)}
-    if {"fingerprint", "key_file"} <= keys or ({"fingerprint", "tenancy", "user"} <= keys):
-        match = OCI_CONFIG_KEYS.search(text)
-        found.append(("an OCI API-key config", match.start(1), match.end(1)))
+def find_secrets(name: str, text: str, present=lambda path: False) -> list[tuple[str, int, int]]:
+    """(what, start, end) for every real-looking secret in a text file; the value itself is never kept.
+
+    Documentation shows the same shapes with placeholders (`<your-fingerprint>`, `ocid1.user.oc1..xxxx`,
+    a PEM block with `...` for a body, `hf_xxxx`, AWS's `...EXAMPLE` key): those are not secrets.
+    `present(path)` says whether a file (an OCI config's key_file) is in the artifact.
+    """
+    found = []
+    for label, pattern in SECRET_PATTERNS:
+        for match in pattern.finditer(text):
+            if label == "a PEM private key" and not has_key_body(text, match.end()):
+                continue
+            if label != "a PEM private key" and not looks_real(match.group(0)):
+                continue
+            found.append((label, match.start(), match.end()))
+    found += _oci_config(text, present)
     if name == ".env" or name.endswith(".env"):
-        found += [("a secret in a .env file", m.start(1), m.end(1)) for m in ENV_SECRET.finditer(text)]
+        found += [("a secret in a .env file", m.start(1), m.end(1)) for m in ENV_SECRET.finditer(text)
+                  if looks_real(m.group(3))]
     return sorted(found, key=lambda item: item[1])
+
+
+PLACEHOLDER_MARKS = re.compile(r"<[^<>\n]*>|\.\.\.|x{4,}|X{4,}|\*{3,}|\$\{|\{\{|your|example|changeme|dummy|"
+                               r"placeholder|redacted|fake|sample|replace", re.IGNORECASE)
+FINGERPRINT = re.compile(r"^(?:[0-9a-f]{2}:){15}[0-9a-f]{2}$")
+MIN_TOKEN_ENTROPY = 3.0  # bits per character; a typed-out example (aaaa, abcabc) stays below, random tokens above
+
+
+def entropy(text: str) -> float:
+    """Shannon entropy per character, to tell a random token from a typed-out example."""
+    if not text:
+        return 0.0
+    counts = [text.count(char) for char in set(text)]
+    return -sum(count / len(text) * math.log2(count / len(text)) for count in counts)
+
+
+def looks_real(value: str) -> bool:
+    """A token or password that is not a placeholder: no <...>, xxxx, ..., 'example'; random enough when long."""
+    value = value.strip().strip("'\"")
+    if not value or PLACEHOLDER_MARKS.search(value):
+        return False
+    return len(value) < 16 or entropy(value) >= MIN_TOKEN_ENTROPY
+
+
+def has_key_body(text: str, after: int) -> bool:
+    """A PEM block with a base64 body (not `...` or a description of one) before its END line."""
+    end = text.find("-----END", after)
+    body = text[after:end if end != -1 else after + 8192]
+    characters = re.sub(r"\s+", "", body)
+    return len(characters) >= 64 and re.fullmatch(r"[A-Za-z0-9+/=]+(?:Proc-Type:.*)?", characters[:4096]) is not None
+
+
+def _oci_config(text: str, present) -> list[tuple[str, int, int]]:
+    """An OCI API-key config with a real fingerprint, real OCIDs or a key_file the artifact holds."""
+    values = {m.group(1): (m.group(2).split("#", 1)[0].strip(), m.start(1), m.end(1)) for m in OCI_CONFIG_VALUES.finditer(text)}
+    if not ({"fingerprint", "key_file"} <= set(values) or {"fingerprint", "tenancy", "user"} <= set(values)):
+        return []
+    fingerprint = values.get("fingerprint", ("", 0, 0))[0]
+    key_file = values.get("key_file", ("", 0, 0))[0]
+    real = FINGERPRINT.match(fingerprint.lower()) and len(set(fingerprint.replace(":", ""))) > 4
+    real = real or (key_file and not PLACEHOLDER_MARKS.search(key_file) and present(key_file))
+    if not real:
+        return []
+    first = min(values.values(), key=lambda item: item[1])
+    return [("an OCI API-key config", first[1], first[2])]
 
 
 class SecretInArtifact(Rule):
@@ -62,6 +137,11 @@ class SecretInArtifact(Rule):
     private keys, OCI API-key configs, AWS keys, GitHub/Slack/OpenAI/Hugging Face/Google tokens
     and secret-looking assignments in `.env` files. Findings say what was found and where, never
     the value.
+
+    Only real-looking credentials count: a PEM block with a key body, an OCI config with a real
+    fingerprint or a `key_file` the artifact holds, tokens random enough to be real. What
+    documentation shows (`<your-fingerprint>`, `ocid1.user.oc1..xxxx`, a PEM block whose body is
+    `...`, `hf_xxxx`, AWS's `AKIAIOSFODNN7EXAMPLE`) is not reported.
 
     ## Why it matters
     An artifact is uploaded to the model catalog, where anyone with read access to the model can
@@ -78,14 +158,21 @@ class SecretInArtifact(Rule):
     code, name, severity = "SEC001", "secret-in-artifact", Severity.ERROR
     default_path = "oci_api_key.pem"
     valid = [Case(artifact()),
-             Case(artifact({".env": "MODEL_NAME=churn\nTOKEN=\n", "notes.txt": "rotate the AWS key monthly\n"}))]
+             Case(artifact({".env": "MODEL_NAME=churn\nTOKEN=\nAPI_KEY=<your-api-key>\nPASSWORD=changeme\n",
+                            "notes.txt": "rotate the AWS key monthly\n"})),
+             Case(artifact({"README.md": DOCUMENTED_CONFIG}), note="placeholders in documentation"),
+             Case(artifact({"config": "[DEFAULT]\nuser=ocid1.user.oc1..aaa\nfingerprint=aa:bb\nkey_file=~/.oci/key.pem\n"
+                                      "tenancy=ocid1.tenancy.oc1..aaa\n"}), note="no real fingerprint, no key here")]
     invalid = [
-        Case(artifact({"oci_api_key.pem": "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\n"}),
+        Case(artifact({"oci_api_key.pem": f"-----BEGIN RSA PRIVATE KEY-----\n{KEY_BODY}\n-----END RSA PRIVATE KEY-----\n"}),
              expect=[(1, 1)]),
         Case(artifact({".env": "MODEL_NAME=churn\nexport HF_TOKEN='hf_abcdefghijklmnopqrstuvwxyzabcdefgh'\n"}),
              expect=[(".env", 2, 8), (".env", 2, 18)]),
-        Case(artifact({"config": "[DEFAULT]\nuser=ocid1.user.oc1..aaa\nfingerprint=aa:bb\nkey_file=~/.oci/key.pem\n"
-                                 "tenancy=ocid1.tenancy.oc1..aaa\nregion=us-ashburn-1\n"}), expect=[("config", 2, 1)]),
+        Case(artifact({"config": "[DEFAULT]\nuser=ocid1.user.oc1..aaa\nfingerprint=3f:9a:01:c4:7e:22:b8:5d:90:1e:a7:"
+                                 "44:6c:0b:d3:e8\nkey_file=~/.oci/key.pem\ntenancy=ocid1.tenancy.oc1..aaa\n"}),
+             expect=[("config", 2, 1)], note="a real fingerprint"),
+        Case(artifact({"config": "[DEFAULT]\nuser=ocid1.user.oc1..aaa\nfingerprint=<fingerprint>\nkey_file=keys/api.pem\n",
+                       "keys/api.pem": "key\n"}), expect=[("config", 2, 1)], note="key_file names a file shipped here"),
     ]
 
     def check(self, ctx):
@@ -101,10 +188,20 @@ class SecretInArtifact(Rule):
             if b"\0" in data[:8192]:
                 continue  # binary: a model, not a credentials file
             text = data.decode("utf-8", "replace")
-            for label, start, end in find_secrets(PurePosixPath(path).name, text)[:MAX_FINDINGS_PER_FILE]:
+            folder = str(PurePosixPath(path).parent)
+            present = partial(_key_file_present, ctx.artifact, "" if folder == "." else folder)
+            for label, start, end in find_secrets(PurePosixPath(path).name, text, present)[:MAX_FINDINGS_PER_FILE]:
                 yield self.diagnostic(path, _span(text, start, end),
                                       f"{path} holds {label} (value not shown); anyone who can read the model can "
                                       f"download it: remove it and rotate the credential", excerpt=False)
+
+
+def _key_file_present(artifact, folder: str, key_file: str) -> bool:
+    """Whether an OCI config's key_file names a file of the artifact (relative to the config, or by its name)."""
+    name = PurePosixPath(key_file.replace("\\", "/")).name
+    relative = posixpath.normpath(posixpath.join(folder, key_file)) if not key_file.startswith(("/", "~")) else None
+    return (relative is not None and artifact.is_file(relative)) or any(
+        entry.kind == "file" and entry.name == name for entry in artifact.entries.values())
 
 
 class UnsafeZip(Rule):

@@ -55,8 +55,8 @@ def test_nothing_from_the_artifact_runs(tmp_path):
 def test_secrets_are_reported_but_never_printed(tmp_path):
     from rules._samples import SCORE_PY, artifact
 
-    key = "AKIA" + "Q" * 16
-    token = "hf_" + "x" * 34
+    key = "AKIA" + "7QZ2XK4M9TB3HW6N"  # random-looking: placeholders (AKIAxxxx, hf_xxxx) are not secrets
+    token = "hf_" + "kQzTbWmXvNcRyLpJdHsGfAeUoIiPlKjHgF"
     files = artifact({"score.py": SCORE_PY + f"\nAWS_KEY = '{key}'\n", ".env": f"HF_TOKEN={token}\n"})
     path = make_artifact(tmp_path, files)
     for fmt in ("text", "json"):

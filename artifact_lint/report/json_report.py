@@ -26,6 +26,7 @@ def build_report(run: LintRun) -> dict:
                 "warnings": result.count(Severity.WARNING),
                 "infos": result.count(Severity.INFO),
                 **({"verification": result.verification} if result.verification is not None else {}),
+                **({"contract": result.contract} if result.contract is not None else {}),
             }
             for result in run.results
         ],

@@ -66,6 +66,13 @@ def verification_line(summary: dict) -> str:
             f"network: {isolation.get('network')}, memory limit {isolation.get('memory_limit_mb')} MB{cached}")
 
 
+def _print_contract(console: Console, result: ArtifactResult) -> None:
+    """Say which contract the artifact was checked against, when it is not the usual single model."""
+    contract = result.contract
+    if contract and contract["kind"] != "model":
+        console.print(Text(f"  linted as {contract['kind']} ({contract['source']}: {contract['reason']})", style="dim"))
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
@@ -80,10 +87,12 @@ def write_text(run: LintRun, stream: TextIO, *, color: bool | None = None, stati
         header = Text(result.artifact, style="bold")
         if not result.diagnostics and not result.tool_errors:
             console.print(header + Text("  no findings", style="green"))
+            _print_contract(console, result)
             if result.verification is not None:
                 console.print(Text("  " + verification_line(result.verification), style="dim"))
             continue
         console.print(header)
+        _print_contract(console, result)
         if result.verification is not None:
             console.print(Text("  " + verification_line(result.verification), style="dim"))
         for diagnostic in result.diagnostics:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 
 SUFFIX = ".artifact-lint"
 _NAME = re.compile(r"^\.(?P<target>.+)\.(?:(?P<pid>\d+)-[0-9a-f]{8}|[A-Za-z0-9_]{8})" + re.escape(SUFFIX) + r"$")
@@ -19,6 +18,8 @@ _NAME = re.compile(r"^\.(?P<target>.+)\.(?:(?P<pid>\d+)-[0-9a-f]{8}|[A-Za-z0-9_]
 
 def temp_name(target_name: str) -> str:
     """A fresh name for a temporary file beside `target_name`, owned by this process."""
+    import secrets
+
     return f".{target_name}.{os.getpid()}-{secrets.token_hex(4)}{SUFFIX}"
 
 

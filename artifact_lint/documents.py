@@ -54,6 +54,10 @@ class TextDocument:
     def positions(self) -> LineIndex:
         return LineIndex(self.text)
 
+    def source(self, span: Span) -> str:
+        """The text a span covers (ast.get_source_segment splits the whole file in pure Python each call)."""
+        return self.text[self.positions.offset(span.start):self.positions.offset(span.end)]
+
     def line(self, number: int) -> str:
         """Line `number` (1-based), or "" past the end."""
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""

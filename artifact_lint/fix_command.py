@@ -55,6 +55,9 @@ def _run(paths, loader, overrides, *, unsafe, show_diff, fmt, exit_zero) -> int:
         except (ConfigError, FixError) as error:
             run.tool_errors.append((artifact.display, str(error)))
             continue
+        except OSError as error:  # the write itself reports WriteFailed; this is anything else on the way
+            run.tool_errors.append((artifact.display, f"cannot fix: {error.strerror or error}; no file was changed"))
+            continue
         finally:
             artifact.close()
         outcomes.append(outcome)

@@ -72,9 +72,11 @@ def remove_stale_temporaries(artifact: DirectoryArtifact) -> list[str]:
     removed = []
     for path, entry in sorted(artifact.entries.items()):
         if entry.kind == "file" and is_stale(entry.name):
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 os.unlink(artifact.path.joinpath(*path.split("/")))
-                removed.append(path)
+            except OSError:
+                continue  # gone already, or not ours to delete: lint keeps reporting it (ART009)
+            removed.append(path)
     if removed:
         artifact.set_overlay({})  # forget the listing that still holds them
     return removed
@@ -111,10 +113,8 @@ def commit(planned: list[Planned], *, check_unchanged: bool = True) -> Written:
                     done.append(item)
                     _install(item)
             except OSError as error:
-                failed = item.path
                 _roll_back(done)
-                raise WriteFailed(f"could not write {failed}: {error.strerror or error}; every file was left as it "
-                                  f"was") from None
+                raise _failure(item, error) from None
             outcome.written = [item.path for item in done]
             _sync_folders(done)
     finally:
@@ -131,23 +131,22 @@ def _prepare(item: Planned) -> None:
     folder = item.target.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        item.temporary = folder / temp_name(item.target.name)
+        temporary = folder / temp_name(item.target.name)
         mode = _NEW_FILE_MODE if item.before is None else 0o600
-        descriptor = os.open(item.temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), mode)
-    except OSError as error:
-        item.temporary = None
-        raise WriteFailed(f"could not write {item.path}: {error.strerror or error}; every file was left as it "
-                          f"was") from None
-    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), mode)
+        item.temporary = temporary
         with os.fdopen(descriptor, "wb") as handle:
-            if item.before is not None and item.target.exists():
+            if item.before is not None:
                 os.fchmod(handle.fileno(), stat.S_IMODE(os.stat(item.target).st_mode))
             handle.write(item.after)
             handle.flush()
             os.fsync(handle.fileno())
     except OSError as error:
-        raise WriteFailed(f"could not write {item.path}: {error.strerror or error}; every file was left as it "
-                          f"was") from None
+        raise _failure(item, error) from None
+
+
+def _failure(item: Planned, error: OSError) -> WriteFailed:
+    return WriteFailed(f"could not write {item.path}: {error.strerror or error}; every file was left as it was")
 
 
 def _unchanged(item: Planned) -> bool:

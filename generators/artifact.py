@@ -28,6 +28,7 @@ __pycache__/
 .DS_Store
 test_json_output.json
 *.log
+*.artifact-lint
 """
 LABELS = {
     "sklearn": "a scikit-learn model", "generic": "a pickled Python model", "xgboost": "an XGBoost model",

@@ -285,3 +285,12 @@ def test_a_file_edited_while_fix_runs_is_not_overwritten(tmp_path, monkeypatch, 
     assert (path / "score.py").read_text() == FIXED_SCORE
     assert "Fixed 1 problem (SCR302 x1)" in out and "RTY107" in out and "No findings remain" not in out
     assert not [name for name in listing(path) if name.endswith(SUFFIX)]
+
+
+def test_the_generated_model_ignore_drops_fix_temporaries():
+    from artifact_lint.generators.artifact import MODEL_IGNORE
+    from artifact_lint.model_ignore import dropped_paths, read_patterns
+
+    temporary = f"src/.score.py.42-0a1b2c3d{SUFFIX}"
+    dropped = dropped_paths(read_patterns(MODEL_IGNORE), "/home/me/model", [temporary, "score.py", "runtime.yaml"])
+    assert sorted(dropped) == [temporary]

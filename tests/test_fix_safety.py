@@ -114,7 +114,7 @@ def test_kill_9_at_random_moments_leaves_every_file_original_or_fully_fixed(tmp_
             assert run_cli("fix", str(folder)).returncode == 0
             assert not [name for name in os.listdir(folder) if name.endswith(SUFFIX)]
             assert {name: (folder / name).read_bytes() for name in fixed} == fixed
-    assert moments >= 8, f"only {moments} kills in {KILL_SECONDS} s"
+    assert moments >= 5, f"only {moments} kills in {KILL_SECONDS} s"
     assert ("original", "original") in states  # killed before writing: nothing changed
 
 

@@ -118,11 +118,12 @@ def commit(planned: list[Planned], *, check_unchanged: bool = True) -> Written:
             outcome.written = [item.path for item in done]
             _sync_folders(done)
     finally:
-        for item in planned:
-            for leftover in (item.temporary, item.backup):
-                if leftover is not None:
-                    with contextlib.suppress(OSError):
-                        os.unlink(leftover)
+        with _signals_held():  # a signal arriving now acts once the leftovers are gone
+            for item in planned:
+                for leftover in (item.temporary, item.backup):
+                    if leftover is not None:
+                        with contextlib.suppress(OSError):
+                            os.unlink(leftover)
     return outcome
 
 
@@ -131,10 +132,15 @@ def _prepare(item: Planned) -> None:
     folder = item.target.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        temporary = folder / temp_name(item.target.name)
+        # Recorded before it exists, so a signal right after the file appears still has it removed.
+        item.temporary = folder / temp_name(item.target.name)
         mode = _NEW_FILE_MODE if item.before is None else 0o600
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), mode)
-        item.temporary = temporary
+        try:
+            descriptor = os.open(item.temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
+                                 mode)
+        except FileExistsError:
+            item.temporary = None  # not ours: never delete it
+            raise
         with os.fdopen(descriptor, "wb") as handle:
             if item.before is not None:
                 os.fchmod(handle.fileno(), stat.S_IMODE(os.stat(item.target).st_mode))
@@ -176,6 +182,9 @@ def _install(item: Planned) -> None:
     item.backup = item.target.parent / temp_name(item.target.name)
     try:
         os.link(item.target, item.backup)
+    except FileExistsError:
+        item.backup = None  # not ours: never delete it
+        raise
     except OSError:  # a file system without hard links: keep a copy instead
         _write_new(item.backup, item.before, stat.S_IMODE(os.stat(item.target).st_mode))
     os.replace(item.temporary, item.target)

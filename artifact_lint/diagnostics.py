@@ -80,6 +80,9 @@ class Fix:
     title: str
     applicability: Applicability
     edits: tuple[Edit, ...]
+    # Values the fixed YAML must load to, (path, key path, value): fix mode checks them before it
+    # writes anything and drops the fix if they do not hold. Not part of the report.
+    expect: tuple[tuple[str, tuple[str, ...], object], ...] = ()
 
     def to_json(self) -> dict:
         return {

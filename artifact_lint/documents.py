@@ -27,12 +27,12 @@ MAX_RUNTIME_YAML_BYTES = 1024 * 1024
 # JSON files (schemas, manifest) larger than this are measured, not parsed.
 MAX_JSON_BYTES = 16 * 1024 * 1024
 
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
+_BOMS = (  # UTF-32 first: its little-endian BOM starts with UTF-16's
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 
 
@@ -50,17 +50,25 @@ class TextDocument:
         lines = LINE_BREAK.split(self.text)
         return lines[:-1] if lines and lines[-1] == "" else lines
 
+    @cached_property
+    def positions(self) -> LineIndex:
+        return LineIndex(self.text)
+
+    def source(self, span: Span) -> str:
+        """The text a span covers (ast.get_source_segment splits the whole file in pure Python each call)."""
+        return self.text[self.positions.offset(span.start):self.positions.offset(span.end)]
+
     def line(self, number: int) -> str:
         """Line `number` (1-based), or "" past the end."""
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
 
     def whole_span(self) -> Span:
         """From the first character to the end, for edits that replace the whole file."""
-        return LineIndex(self.text).span(0, len(self.text))
+        return self.positions.span(0, len(self.text))
 
     def append_edit(self, content: str) -> Edit:
         """An edit adding whole lines at the end of the file, after a line break if it lacks one."""
-        end = LineIndex(self.text).position(len(self.text))
+        end = self.positions.position(len(self.text))
         prefix = "\n" if self.text and not self.text.endswith(("\n", "\r")) else ""
         return Edit(self.path, Span(end, end), prefix + content)
 
@@ -81,12 +89,21 @@ class Problem:
     kind: str = "parse"  # "read" | "too-large" | "decode" | "parse"
 
 
-def decode_text(data: bytes, path: str) -> str:
-    """Decode as the consumers would: a BOM decides, else UTF-8. Raises Problem-carrying ValueError."""
+def text_encoding(data: bytes) -> tuple[bytes, str]:
+    """The BOM a data file starts with (or b"") and the codec of the text after it: a BOM decides, else UTF-8."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return data.decode(encoding)
-    return data.decode("utf-8")
+            return bom, encoding
+    return b"", "utf-8"
+
+
+def decode_text(data: bytes, path: str) -> str:
+    """Decode as the consumers would, without the BOM; raises UnicodeDecodeError."""
+    bom, encoding = text_encoding(data)
+    try:
+        return data[len(bom):].decode(encoding)
+    except UnicodeDecodeError as error:  # positions in the whole file, BOM included
+        raise UnicodeDecodeError(encoding, data, error.start + len(bom), error.end + len(bom), error.reason) from None
 
 
 def describe_decode_error(data: bytes, error: UnicodeDecodeError, path: str) -> Problem:

@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from artifact_lint.fixing import write_atomically
+from artifact_lint.transaction import write_atomically
 from artifact_lint.generators.frameworks import FRAMEWORKS, DetectedModel, ModelFileError, detect, variant_for
 from artifact_lint.generators.runtime_yaml import CondaEnvError, render_runtime_yaml, resolve_conda_env
 from artifact_lint.generators.schema import SampleError, read_sample, render_schema
@@ -28,6 +28,7 @@ __pycache__/
 .DS_Store
 test_json_output.json
 *.log
+*.artifact-lint
 """
 LABELS = {
     "sklearn": "a scikit-learn model", "generic": "a pickled Python model", "xgboost": "an XGBoost model",

@@ -117,14 +117,53 @@ def python_minor(text: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
+# A node's properties, written before its value: an anchor (&name) and a tag (!!str, !local, !<uri>).
+_PROPERTIES = re.compile(r"(?:[&!]\S*(?:\s+|\Z))*")
+
+
+def properties_of(document: YamlDocument, node: yaml.Node) -> str:
+    """The anchor and tag written before a node's value ("&py ", "!!float "), "" when there are none."""
+    span = node_span(node)
+    start, end = document.positions.offset(span.start), document.positions.offset(span.end)
+    return _PROPERTIES.match(document.text, start, end).group()
+
+
+def has_explicit_tag(document: YamlDocument, node: yaml.Node) -> bool:
+    """Written with a tag (`!!float 3.10`): the user chose the type, and quoting would not change it."""
+    return "!" in properties_of(document, node)
+
+
 def replace_value(document: YamlDocument, node: yaml.Node, content: str) -> Edit:
-    return Edit(document.path, node_span(node), content)
+    """An edit replacing a node's value and nothing else: its anchor and tag stay, so aliases still resolve."""
+    properties = properties_of(document, node)
+    span = node_span(node)
+    if properties:
+        start = document.positions.offset(span.start) + len(properties)
+        span = Span(document.positions.position(start), span.end)
+        if not properties[-1].isspace() and not content[:1].isspace():
+            content = " " + content
+    return Edit(document.path, span, content)
+
+
+def loads_as(document: YamlDocument, key_path: tuple, value) -> tuple:
+    """A Fix.expect entry: after the fix, `key_path` must load to `value` (none for paths through lists)."""
+    if any(key in ("[]", "?") for key in key_path):
+        return ()
+    return ((document.path, tuple(key_path), value),)
+
+
+def env_key_path(found: "Found | None", name: str) -> tuple:
+    """Where an INFERENCE_* key is in the loaded YAML, when it is where ADS reads it."""
+    return (MODEL_DEPLOYMENT, INFERENCE_CONDA_ENV, name) if found is None or not found.misplaced else ("?",)
 
 
 def insert_after(document: YamlDocument, node: yaml.Node, lines: list[str]) -> Edit:
     """An edit adding whole `lines` right after the block that `node` ends."""
     end = node.end_mark
-    line = end.line + 1 if end.column == 0 else end.line + 2
+    # A block ends where the next, less indented key starts (or at a line's start): insert before
+    # that line; a block whose end is inside a line (after its last value) ends with that line.
+    at_line_start = document.line(end.line + 1)[:end.column].strip() == ""
+    line = end.line + 1 if at_line_start else end.line + 2
     text = "".join(f"{item}\n" for item in lines)
     if line > len(document.lines):
         return document.append_edit(text)

@@ -1,4 +1,4 @@
-"""ART004-ART007: what the artifact holds: a model, nothing outside it, a sane size, no noise."""
+"""ART004-ART007, ART010: what the artifact holds: a model, nothing outside it, a sane size, no noise."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 from artifact_lint.artifact import CATALOG_MAX_BYTES, SCORE_PY, DirectoryArtifact, format_size
 from artifact_lint.documents import TextDocument
 from artifact_lint.diagnostics import Applicability, Edit, Fix, Severity
+from artifact_lint.fix_temp import is_fix_temp, target_of
 from artifact_lint.model_formats import model_candidates
 from artifact_lint.model_ignore import IGNORE_FILE
 from artifact_lint.registry import Case, Rule, SparseFile
@@ -213,6 +214,49 @@ class NoiseFiles(Rule):
         else:
             edit = TextDocument(upload.ignore_path, upload.ignore_text).append_edit(f"{pattern}\n")
         return Fix(f"Add {pattern} to .model-ignore", Applicability.SAFE, (edit,))
+
+
+class FixLeftovers(Rule):
+    """A temporary file of an interrupted `artifact-lint fix` run would be uploaded.
+
+    ## What it does
+    Finds the `.<name>.<id>.artifact-lint` files fix mode writes beside a file before renaming
+    them into place, which a run killed at the wrong moment (SIGKILL, a power cut) cannot
+    remove, and that .model-ignore does not drop.
+
+    ## Why it matters
+    Such a file is a copy of score.py, runtime.yaml or a schema, perhaps half-written. ADS
+    uploads it with the model: clutter in the catalog at best, a stale copy of your code at worst.
+
+    ## Example
+    `.score.py.4242-0a1b2c3d.artifact-lint` next to score.py after a killed `artifact-lint fix`.
+
+    ## Fix
+    Delete it; the next `artifact-lint fix` run removes such leftovers itself. The file it was
+    written for is intact: either as it was before the killed run or fully fixed.
+    """
+
+    code, name, severity = "ART010", "fix-leftovers", Severity.WARNING
+    default_path = "."
+    valid = [Case(artifact()),
+             Case(artifact({".score.py.4242-0a1b2c3d.artifact-lint": "def load", ".model-ignore": ".*.artifact-lint\n"})),
+             Case(artifact({"notes.artifact-lint": "mine"}))]
+    invalid = [Case(artifact({".score.py.4242-0a1b2c3d.artifact-lint": "def load",
+                              "src/.helpers.py.Ab3_x9Qz.artifact-lint": ""}),
+                    expect=[(".score.py.4242-0a1b2c3d.artifact-lint", None),
+                            ("src/.helpers.py.Ab3_x9Qz.artifact-lint", None)]),
+               Case(artifact({".runtime.yaml.7-0a1b2c3d.artifact-lint": "MODEL"}), container="zip",
+                    expect=[(".runtime.yaml.7-0a1b2c3d.artifact-lint", None)])]
+
+    def check(self, ctx):
+        upload = upload_of(ctx)
+        where = "the zip holds it: build the zip again without it" if ctx.artifact.kind == "zip" else \
+            "delete it (the next `artifact-lint fix` removes it)"
+        for path, entry in sorted(ctx.artifact.entries.items()):
+            if entry.kind == "file" and is_fix_temp(entry.name) and upload.kept(path):
+                yield self.diagnostic(path, None, f"{path} is a temporary copy of {target_of(entry.name)} that an "
+                                                  f"interrupted `artifact-lint fix` left, perhaps half-written; it would "
+                                                  f"be uploaded with the model: {where}")
 
 
 def _parents(path: str) -> list[str]:

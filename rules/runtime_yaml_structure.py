@@ -18,10 +18,13 @@ from artifact_lint.rules._runtime import (
     MODEL_PROVENANCE,
     RuntimeRule,
     describe,
+    has_explicit_tag,
     indentation_of,
     insert_after,
     is_placeholder,
+    loads_as,
     misplaced_env_keys,
+    replace_value,
 )
 from artifact_lint.rules._samples import PROVENANCE, RUNTIME_YAML, artifact, runtime_yaml
 from artifact_lint.yaml_nodes import NULL, get, is_mapping, is_number, is_scalar, key_name, walk_nodes, walk_scalars
@@ -164,7 +167,9 @@ class ArtifactVersion(RuntimeRule):
             return
         value = pair[1]
         if is_number(value) and value.value == "3.0":
-            fix = Fix("Quote the version", Applicability.SAFE, (Edit(document.path, node_span(value), "'3.0'"),))
+            fix = None if has_explicit_tag(document, value) else Fix(
+                "Quote the version", Applicability.SAFE, (replace_value(document, value, "'3.0'"),),
+                expect=loads_as(document, (MODEL_ARTIFACT_VERSION,), "3.0"))
             yield self.diagnostic(
                 document.path, node_span(value),
                 f"{MODEL_ARTIFACT_VERSION} is the YAML number 3.0, not the string '3.0' that ADS introspection "
@@ -392,7 +397,7 @@ class UnknownKey(RuntimeRule):
         fix = None
         if close and _clear_winner(key.value, close) and get(mapping, close[0]) is None:
             fix = Fix(f"Rename {key.value} to {close[0]}", Applicability.UNSAFE,
-                      (Edit(document.path, node_span(key), close[0]),))
+                      (replace_value(document, key, close[0]),))
         if path == (MODEL_DEPLOYMENT, INFERENCE_CONDA_ENV):
             severity, effect = Severity.ERROR, "ADS's reader rejects it"
         elif path and path[-1] in STRICT_SECTIONS:
@@ -473,7 +478,7 @@ class ProvenanceIncomplete(RuntimeRule):
             value = get(section, name)
             if value is not None and is_scalar(value[1]) and value[1].tag == NULL:
                 written = value[1].end_mark.index > value[1].start_mark.index  # `null` or `~`, not nothing
-                edit = Edit(document.path, node_span(value[1]), "''" if written else " ''")
+                edit = replace_value(document, value[1], "''" if written else " ''")
                 fix = Fix(f"Set {name} to ''", Applicability.SAFE, (edit,))
                 yield self.diagnostic(document.path, node_span(value[0]),
                                       f"{name} is null; ADS's reader requires a string here ('' is fine)", fix=fix)

@@ -18,9 +18,12 @@ from artifact_lint.rules._runtime import (
     RuntimeRule,
     anchor_span,
     describe,
+    env_key_path,
     find_env_key,
+    has_explicit_tag,
     insert_env_key,
     is_placeholder,
+    loads_as,
     python_minor,
     replace_value,
 )
@@ -208,7 +211,9 @@ class VersionAsNumber(RuntimeRule):
             if path[-1] not in VERSION_KEYS or not is_number(value) or not VERSION_TEXT.match(value.value):
                 continue  # a version that is wrong even as text is RTY106's
             written, read = value.value, _as_yaml_reads_it(value)
-            fix = Fix("Quote the version", Applicability.SAFE, (replace_value(document, value, f"'{written}'"),))
+            fix = None if has_explicit_tag(document, value) else Fix(
+                "Quote the version", Applicability.SAFE, (replace_value(document, value, f"'{written}'"),),
+                expect=loads_as(document, path, written))
             if read != written:
                 yield self.diagnostic(
                     document.path, node_span(value),
@@ -300,7 +305,8 @@ class EnvType(EnvRule):
         pack = _pack(root)
         if found is None:
             edit = insert_env_key(document, root, ENV_TYPE, pack.env_type) if pack else None
-            fix = Fix(f"Add {ENV_TYPE}: {pack.env_type}", Applicability.UNSAFE, (edit,)) if edit else None
+            fix = Fix(f"Add {ENV_TYPE}: {pack.env_type}", Applicability.UNSAFE, (edit,),
+                      expect=loads_as(document, env_key_path(None, ENV_TYPE), pack.env_type)) if edit else None
             yield self.diagnostic(document.path, anchor_span(root),
                                   f"{ENV_TYPE} is absent; newer OCI docs require it (data_science or published)",
                                   severity=Severity.INFO, fix=fix)
@@ -310,7 +316,8 @@ class EnvType(EnvRule):
             fix = None
             if pack:
                 fix = Fix(f"Set {ENV_TYPE} to {pack.env_type}", Applicability.UNSAFE,
-                          (replace_value(document, found.value, pack.env_type),))
+                          (replace_value(document, found.value, pack.env_type),),
+                          expect=loads_as(document, env_key_path(found, ENV_TYPE), pack.env_type))
             span = node_span(found.key if is_blank(found.value) else found.value)
             yield self.diagnostic(document.path, span,
                                   f"{ENV_TYPE} is {describe(found.value)}; it must be data_science (a service pack) "
@@ -362,7 +369,8 @@ class EnvTypeMismatch(EnvRule):
         span = node_span(found.value)
         if pack.is_service_pack:
             fix = Fix(f"Set {ENV_TYPE} to {pack.env_type}", Applicability.SAFE,
-                      (replace_value(document, found.value, pack.env_type),))
+                      (replace_value(document, found.value, pack.env_type),),
+                      expect=loads_as(document, env_key_path(found, ENV_TYPE), pack.env_type))
             yield self.diagnostic(document.path, span, f"{ENV_TYPE} is {declared} but the path is a service pack: "
                                                        f"expected {pack.env_type}", fix=fix)
         elif pack.object.startswith("service_pack/"):  # a service pack path in the wrong bucket: fix the path
@@ -372,7 +380,8 @@ class EnvTypeMismatch(EnvRule):
                                   f"correct the bucket in {ENV_PATH} (or, for your own pack, set published)")
         else:
             fix = Fix(f"Set {ENV_TYPE} to {pack.env_type}", Applicability.UNSAFE,
-                      (replace_value(document, found.value, pack.env_type),))
+                      (replace_value(document, found.value, pack.env_type),),
+                      expect=loads_as(document, env_key_path(found, ENV_TYPE), pack.env_type))
             yield self.diagnostic(document.path, span,
                                   f"{ENV_TYPE} is {declared} but the path is not a service pack (service packs live "
                                   f"in {SERVICE_BUCKET}/service_pack/): expected {pack.env_type}, unless the path "
@@ -415,9 +424,12 @@ class SlugMismatch(EnvRule):
             edit = insert_env_key(document, root, ENV_SLUG, expected)
             yield self.diagnostic(document.path, anchor_span(root), f"{ENV_SLUG} is absent; for this pack it is {expected}",
                                   severity=Severity.INFO,
-                                  fix=Fix(f"Add {ENV_SLUG}: {expected}", Applicability.SAFE, (edit,)) if edit else None)
+                                  fix=Fix(f"Add {ENV_SLUG}: {expected}", Applicability.SAFE, (edit,),
+                                          expect=loads_as(document, env_key_path(None, ENV_SLUG), expected))
+                                  if edit else None)
         elif found.text is not None and found.text.strip() != expected:
-            fix = Fix(f"Set {ENV_SLUG} to {expected}", Applicability.SAFE, (replace_value(document, found.value, expected),))
+            fix = Fix(f"Set {ENV_SLUG} to {expected}", Applicability.SAFE, (replace_value(document, found.value, expected),),
+                      expect=loads_as(document, env_key_path(found, ENV_SLUG), expected))
             span = node_span(found.key if is_blank(found.value) else found.value)
             yield self.diagnostic(document.path, span,
                                   f"{ENV_SLUG} is {describe(found.value)} but the service pack path ends in {expected}",

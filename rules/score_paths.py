@@ -149,8 +149,8 @@ class RelativeToWorkingDirectory(ScoreRule):
     def _fix(document, facts: ScoreFacts, argument: ast.expr) -> Fix | None:
         if not isinstance(argument, (ast.Constant, ast.Name)):
             return None
-        source = ast.get_source_segment(document.text, argument)
-        edits = [Edit(document.path, document.span(argument), f"os.path.join({ARTIFACT_DIR}, {source})")]
+        span = document.span(argument)
+        edits = [Edit(document.path, span, f"os.path.join({ARTIFACT_DIR}, {document.source(span)})")]
         if facts.imports.names.get("os") != "os":
             line = _line_after_preamble(facts.tree)
             edits.insert(0, Edit(document.path, Span(Position(line, 1), Position(line, 1)), "import os\n"))

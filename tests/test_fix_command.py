@@ -9,7 +9,7 @@ import stat
 import jsonschema
 import pytest
 
-from artifact_lint.fixing import write_atomically
+from artifact_lint.transaction import write_atomically
 from artifact_lint.report.json_report import report_schema
 from rules._samples import RUNTIME_YAML, artifact
 from tests.helpers import make_artifact, run_cli
@@ -76,35 +76,68 @@ def test_an_interrupted_write_leaves_the_old_file(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["runtime.yaml"]
 
 
-@pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), PermissionError(13, "Permission denied"),
-                                     KeyboardInterrupt()])
-def test_every_file_is_untouched_or_fully_fixed(tmp_path, monkeypatch, failure):
-    """Two files to fix; writing the second fails (disk full, read-only, Ctrl-C): the first is fully fixed."""
+SCHEMA_WITH_NAN = '{"schema": [{"dtype": "float64", "name": "a", "required": true, "feature_type": "Continuous", ' \
+                  '"description": "a", "domain": {"values": "Continuous", "stats": {"std": NaN}, "constraints": []}}], ' \
+                  '"version": "1.1"}\n'
+TWO_FILES = {**NUMERIC, "input_schema.json": SCHEMA_WITH_NAN}
+
+
+def _fail_on_call(monkeypatch, name: str, number: int, failure: BaseException) -> None:
+    """Make the `number`-th call of os.`name` raise `failure`."""
+    real = getattr(os, name)
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == number:
+            raise failure
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(os, name, failing)
+
+
+@pytest.mark.parametrize(("call", "failure"), [
+    ("fsync", OSError(28, "No space left on device")),  # writing the second temporary file
+    ("fsync", KeyboardInterrupt()),
+    ("replace", OSError(30, "Read-only file system")),  # renaming the second file into place
+])
+def test_a_failed_write_changes_no_file(tmp_path, monkeypatch, capsys, call, failure):
+    """Two files to fix; a step of the second fails: both are left as they were, nothing is left behind, exit 2."""
     from artifact_lint.config import ConfigLoader
     from artifact_lint.fix_command import run_fix
 
-    schema = '{"schema": [{"dtype": "float64", "name": "a", "required": true, "feature_type": "Continuous", ' \
-             '"description": "a", "domain": {"values": "Continuous", "stats": {"std": NaN}, "constraints": []}}], ' \
-             '"version": "1.1"}\n'
-    path = make_artifact(tmp_path, {**NUMERIC, "input_schema.json": schema})
+    path = make_artifact(tmp_path, TWO_FILES)
     originals = {name: (path / name).read_bytes() for name in ("runtime.yaml", "input_schema.json")}
-    real_fsync = os.fsync
-    calls = []
-
-    def failing_fsync(descriptor):
-        calls.append(descriptor)
-        if len(calls) == 2:
-            raise failure
-        return real_fsync(descriptor)
-
-    monkeypatch.setattr(os, "fsync", failing_fsync)
-    try:
-        code = run_fix([str(path)], ConfigLoader(), {}, unsafe=False, show_diff=False, fmt="json", exit_zero=False)
-    except KeyboardInterrupt:
-        code = 130
-    assert code in (2, 130)
-    schema_now, runtime_now = (path / "input_schema.json").read_bytes(), (path / "runtime.yaml").read_bytes()
-    assert schema_now in (originals["input_schema.json"], schema.replace("NaN", "null").encode())
-    assert runtime_now in (originals["runtime.yaml"], RUNTIME_YAML.encode())
-    assert (schema_now, runtime_now) != (originals["input_schema.json"], originals["runtime.yaml"])  # one was fixed
+    _fail_on_call(monkeypatch, call, 2, failure)
+    code = run_fix([str(path)], ConfigLoader(), {}, unsafe=False, show_diff=False, fmt="text", exit_zero=False)
+    monkeypatch.undo()
+    out = capsys.readouterr().out
+    assert {name: (path / name).read_bytes() for name in originals} == originals
     assert sorted(os.listdir(path)) == sorted(["input_schema.json", "model.joblib", "runtime.yaml", "score.py"])
+    if isinstance(failure, KeyboardInterrupt):
+        assert code == 130
+        return
+    assert code == 2
+    assert "No findings remain" not in out and "Fixed" not in out
+    assert f"could not write runtime.yaml: {failure.strerror}" in out  # files are written in name order
+    assert "RTY107" in out and "SCH" in out  # the findings really left on disk
+
+
+def test_without_hard_links_the_originals_are_kept_as_copies(tmp_path, monkeypatch):
+    from artifact_lint.config import ConfigLoader
+    from artifact_lint.fix_command import run_fix
+
+    path = make_artifact(tmp_path, TWO_FILES)
+
+    def no_links(*args, **kwargs):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    _fail_on_call(monkeypatch, "replace", 2, OSError(5, "Input/output error"))
+    assert run_fix([str(path)], ConfigLoader(), {}, unsafe=False, show_diff=False, fmt="json", exit_zero=False) == 2
+    monkeypatch.undo()
+    assert (path / "runtime.yaml").read_bytes() == TWO_FILES["runtime.yaml"].encode()  # rolled back from the copy
+    assert sorted(os.listdir(path)) == sorted(["input_schema.json", "model.joblib", "runtime.yaml", "score.py"])
+    monkeypatch.setattr(os, "link", no_links)
+    assert run_fix([str(path)], ConfigLoader(), {}, unsafe=False, show_diff=False, fmt="json", exit_zero=False) == 0
+    assert (path / "runtime.yaml").read_text() == RUNTIME_YAML

@@ -119,14 +119,14 @@ def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, jobs, 
 
     loader, overrides = _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, runtime)
     overrides["online"] = online
-    stdin = None
+    buffers = None
     if stdin_filename:
-        paths, stdin = _stdin_artifact(stdin_filename)
+        paths, buffers = _stdin_artifact(stdin_filename)
     elif not paths:
         raise click.UsageError("give at least one PATH (or --stdin-filename)")
     fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     with _progress(enabled=sys.stderr.isatty() and not (fmt != "text" and not sys.stdout.isatty())) as progress:
-        run = lint_paths(list(paths), loader, overrides, stdin=stdin, verify={} if run_verify else None,
+        run = lint_paths(list(paths), loader, overrides, buffers=buffers, verify={} if run_verify else None,
                          jobs=jobs or os.cpu_count() or 1, progress=progress)
     with _open_output(output_file) as stream:
         render(run, fmt, stream, color=False if output_file else None, statistics=statistics)
@@ -158,13 +158,13 @@ def _progress(enabled: bool, minimum: int = 20):
         yield update
 
 
-def _stdin_artifact(stdin_filename: str) -> tuple[list[str], tuple[str, bytes]]:
+def _stdin_artifact(stdin_filename: str) -> tuple[list[str], dict[str, bytes]]:
     """The artifact the unsaved file belongs to, and the file's content from standard input."""
-    from artifact_lint.discovery import owning_artifact
+    from artifact_lint.buffers import buffer_artifact
 
     path = Path(stdin_filename).absolute()
-    owner = owning_artifact(path) or path.parent
-    return [str(owner)], (path.relative_to(owner).as_posix(), sys.stdin.buffer.read())
+    owner = buffer_artifact(path) or path.parent
+    return [str(owner)], {path.relative_to(owner).as_posix(): sys.stdin.buffer.read()}
 
 
 def _warn_config(loader: ConfigLoader) -> None:
@@ -273,6 +273,21 @@ def init(directory, model_path, framework, conda_env, python_version, sample, ta
         sys.exit(2)
     click.echo(f"Wrote {len(written)} files to {directory}: {', '.join(written)}")
     click.echo(f"Next: artifact-lint lint {directory}")
+
+
+@cli.command()
+@click.option("--debounce", type=click.FloatRange(min=0), default=50, show_default=True,
+              help="Milliseconds of quiet typing before a changed file is linted again.")
+def server(debounce):
+    """Run the language server on stdio (for VS Code, Neovim, Helix and other LSP editors).
+
+    Findings appear as you type in score.py, runtime.yaml, the schemas and helper modules, from the
+    editor's unsaved text; fixes are code actions (labelled safe or unsafe); hovering a finding
+    shows its rule's documentation.
+    """
+    from artifact_lint.server import serve
+
+    serve(debounce / 1000)
 
 
 @cli.command("rules")

@@ -68,6 +68,9 @@ def selection_options(command):
                      help="conda (default): runtime.yaml is required; container: bring-your-own-container deployment."),
         click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
                      help="Use this config file instead of the nearest pyproject.toml / artifact-lint.toml."),
+        click.option("--skip-non-artifact-files", "skip_outside", is_flag=True,
+                     help="Pass over file PATHs that belong to no artifact without an error (for pre-commit, which "
+                          "passes every changed file)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -106,7 +109,7 @@ def _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, r
               help="Check that the conda pack exists in Object Storage (needs `artifact-lint[oci]` and credentials).")
 @selection_options
 def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, jobs, online, select, ignore, extend_select,
-         fail_on, exit_zero, runtime, config_file):
+         fail_on, exit_zero, runtime, config_file, skip_outside):
     """Lint artifact folders, artifact zips, folders holding artifacts, or catalog model OCIDs.
 
     A folder holding score.py or runtime.yaml is an artifact; any other folder is searched for
@@ -127,7 +130,7 @@ def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, jobs, 
     fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     with _progress(enabled=sys.stderr.isatty() and not (fmt != "text" and not sys.stdout.isatty())) as progress:
         run = lint_paths(list(paths), loader, overrides, buffers=buffers, verify={} if run_verify else None,
-                         jobs=jobs or os.cpu_count() or 1, progress=progress)
+                         jobs=jobs or os.cpu_count() or 1, progress=progress, skip_outside=skip_outside)
     with _open_output(output_file) as stream:
         render(run, fmt, stream, color=False if output_file else None, statistics=statistics)
     _warn_config(loader)
@@ -179,7 +182,8 @@ def _warn_config(loader: ConfigLoader) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Output format of the report of what is left.")
 @selection_options
-def fix(paths, unsafe_fixes, show_diff, fmt, select, ignore, extend_select, fail_on, exit_zero, runtime, config_file):
+def fix(paths, unsafe_fixes, show_diff, fmt, select, ignore, extend_select, fail_on, exit_zero, runtime, config_file,
+        skip_outside):
     """Fix what is mechanical, in place (atomically), and report what is left.
 
     Safe fixes are applied; unsafe ones with --unsafe-fixes. Fixes are applied in rounds until
@@ -190,7 +194,7 @@ def fix(paths, unsafe_fixes, show_diff, fmt, select, ignore, extend_select, fail
 
     loader, overrides = _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, runtime)
     sys.exit(run_fix(list(paths), loader, overrides, unsafe=unsafe_fixes, show_diff=show_diff, fmt=fmt,
-                     exit_zero=exit_zero))
+                     exit_zero=exit_zero, skip_outside=skip_outside))
 
 
 @cli.command()

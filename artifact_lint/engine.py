@@ -181,11 +181,13 @@ def lint_paths(
     use_cache: bool = True,
     jobs: int = 1,
     progress=None,
+    skip_outside: bool = False,
 ) -> LintRun:
     """Lint every artifact found in `paths`; `overrides` are command-line config options.
 
     With jobs > 1 and enough artifacts, artifacts are linted in a process pool (results keep the
-    discovery order); `progress(done, total)` is called as they finish. With `buffers` (an editor's
+    discovery order); `progress(done, total)` is called as they finish. `skip_outside` passes over
+    files that belong to no artifact (see discovery.discover). With `buffers` (an editor's
     unsaved files, relative path -> content) `paths` is the one artifact folder they belong to.
     """
     run = LintRun()
@@ -195,7 +197,7 @@ def lint_paths(
 
         found = Discovery([DirectoryArtifact(paths[0], Path(paths[0]))])
     else:
-        found = discover(paths)
+        found = discover(paths, skip_outside)
     run.tool_errors.extend(found.errors)
     total = len(found.artifacts)
     if jobs > 1 and total >= PARALLEL_THRESHOLD and buffers is None:

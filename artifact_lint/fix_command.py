@@ -13,8 +13,8 @@ from artifact_lint.fixing import FixError, FixOutcome, fix_artifact, unified_dif
 
 
 def run_fix(paths: list[str], loader: ConfigLoader, overrides: dict, *, unsafe: bool, show_diff: bool, fmt: str,
-            exit_zero: bool) -> int:
-    found = discover(paths)
+            exit_zero: bool, skip_outside: bool = False) -> int:
+    found = discover(paths, skip_outside)
     run = LintRun(tool_errors=list(found.errors))
     outcomes: list[FixOutcome] = []
     for artifact in found.artifacts:

@@ -18,6 +18,7 @@ import click
 from artifact_lint import __version__
 from artifact_lint.config import RUNTIMES, ConfigError, ConfigLoader
 from artifact_lint.diagnostics import Severity
+from artifact_lint.terminal import escapes_allowed
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -128,7 +129,7 @@ def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, jobs, 
     elif not paths:
         raise click.UsageError("give at least one PATH (or --stdin-filename)")
     fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
-    with _progress(enabled=sys.stderr.isatty() and not (fmt != "text" and not sys.stdout.isatty())) as progress:
+    with _progress(enabled=fmt == "text" or sys.stdout.isatty()) as progress:
         run = lint_paths(list(paths), loader, overrides, buffers=buffers, verify={} if run_verify else None,
                          jobs=jobs or os.cpu_count() or 1, progress=progress, skip_outside=skip_outside)
     with _open_output(output_file) as stream:
@@ -139,26 +140,32 @@ def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, jobs, 
 
 @contextlib.contextmanager
 def _progress(enabled: bool, minimum: int = 20):
-    """A progress bar on stderr for long runs; a no-op callback otherwise."""
-    if not enabled:
+    """A progress bar on stderr for runs of `minimum` artifacts or more; nothing is drawn (no cursor
+    escapes either) for shorter runs, off a terminal, or with NO_COLOR or TERM=dumb."""
+    if not enabled or not escapes_allowed(sys.stderr):
         yield None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    bar, task = None, None
 
-    with Progress("linting", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        task = None
+    def update(done: int, total: int) -> None:
+        nonlocal bar, task
+        if total < minimum:
+            return
+        if bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-        def update(done: int, total: int) -> None:
-            nonlocal task
-            if total < minimum:
-                return
-            if task is None:
-                task = bar.add_task("lint", total=total)
-            bar.update(task, completed=done)
+            bar = Progress("linting", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                           console=Console(stderr=True), transient=True)
+            bar.start()
+            task = bar.add_task("lint", total=total)
+        bar.update(task, completed=done)
 
+    try:
         yield update
+    finally:
+        if bar is not None:
+            bar.stop()
 
 
 def _stdin_artifact(stdin_filename: str) -> tuple[list[str], dict[str, bytes]]:

@@ -10,6 +10,8 @@ from artifact_lint.config import ConfigError, ConfigLoader
 from artifact_lint.discovery import discover
 from artifact_lint.engine import LintRun
 from artifact_lint.fixing import FixError, FixOutcome, fix_artifact, unified_diff, write_changes
+from artifact_lint.report.fix_report import changes_json
+from artifact_lint.report.statistics import plural
 
 
 def run_fix(paths: list[str], loader: ConfigLoader, overrides: dict, *, unsafe: bool, show_diff: bool, fmt: str,
@@ -37,6 +39,9 @@ def run_fix(paths: list[str], loader: ConfigLoader, overrides: dict, *, unsafe: 
         run.tool_errors.extend((artifact.display, message) for message in outcome.rejected)
         if not outcome.converged:
             run.tool_errors.append((artifact.display, f"fixes did not converge in {10} rounds; please report it"))
+    if show_diff and fmt == "json":  # the report, with each change as a diff and as edits; nothing written
+        _report(run, outcomes, fmt)
+        return 2 if run.all_tool_errors() else 1 if any(o.changes for o in outcomes) else 0
     if show_diff:
         diff = "".join(unified_diff(o.result.artifact, o.changes) for o in outcomes)
         sys.stdout.write(diff)
@@ -56,6 +61,7 @@ def _summary(outcomes: list[FixOutcome]) -> dict:
         "unsafe_held_back": sum(o.unsafe_held_back for o in outcomes),
         "files": sorted({f"{o.result.artifact}/{path}" for o in outcomes for path in o.changes}),
         "converged": all(o.converged for o in outcomes),
+        "changes": [change for o in outcomes for change in changes_json(o.result.artifact, o.changes)],
     }
 
 
@@ -74,7 +80,7 @@ def _report(run: LintRun, outcomes: list[FixOutcome], fmt: str) -> None:
     total = sum(summary["applied"].values())
     if total:
         per_code = ", ".join(f"{code} x{count}" for code, count in summary["applied"].items())
-        print(f"Fixed {total} problem{'s' if total != 1 else ''} ({per_code}) in {len(summary['files'])} file(s).")
+        print(f"Fixed {plural(total, 'problem')} ({per_code}) in {plural(len(summary['files']), 'file')}.")
     else:
         print("Nothing to fix automatically.")
     if summary["unsafe_held_back"]:

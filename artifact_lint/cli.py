@@ -262,8 +262,10 @@ def _absolute(path: str | None) -> str | None:
               help="Input sample (CSV, Parquet or JSON) for input_schema.json.")
 @click.option("--target-sample", type=click.Path(exists=True, dir_okay=False),
               help="Prediction sample (CSV, Parquet or JSON) for output_schema.json.")
+@click.option("--model-class", help="For a PyTorch state_dict: the torch.nn.Module class to load it into, as module:Class "
+                                    "(module.py in DIRECTORY or beside the model; built with no arguments).")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in DIRECTORY.")
-def init(directory, model_path, framework, conda_env, python_version, sample, target_sample, force):
+def init(directory, model_path, framework, conda_env, python_version, sample, target_sample, model_class, force):
     """Build a deployable artifact in DIRECTORY from a model file: score.py, runtime.yaml, schemas.
 
     Nothing is loaded or run: the framework is read from the model file's content. Existing files
@@ -274,7 +276,7 @@ def init(directory, model_path, framework, conda_env, python_version, sample, ta
     try:
         plan = plan_artifact(Path(directory), Path(model_path), framework=framework, conda_env=conda_env,
                              python=python_version, sample=Path(sample) if sample else None,
-                             target_sample=Path(target_sample) if target_sample else None)
+                             target_sample=Path(target_sample) if target_sample else None, model_class=model_class)
         existing = conflicts(plan)
         if existing and not force:
             raise InitError(f"{directory} already has {', '.join(existing)}; pass --force to overwrite")

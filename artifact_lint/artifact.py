@@ -27,6 +27,7 @@ SKIPPED_DIRS = frozenset(
      ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
 )
 MAX_ENTRIES = 200_000
+CATALOG_MAX_BYTES = 400 * 1000 ** 3  # the most the model catalog accepts (ART006's error)
 # How deep below the root we look for a misplaced score.py / runtime.yaml.
 MAX_LOCATE_DEPTH = 4
 

@@ -78,6 +78,34 @@ def selection_options(command):
     return command
 
 
+def verifier_options(command):
+    """The options verify and lint --verify share: the interpreter, the payload, the limits."""
+    options = [
+        click.option("--python", "python_executable", type=click.Path(dir_okay=False),
+                     help="The interpreter to run in (the conda pack's python) [default: the one running "
+                          "artifact-lint]."),
+        click.option("--input", "input_file", type=click.Path(exists=True, dir_okay=False),
+                     help="JSON request body for predict(data) [default: rows synthesised from input_schema.json]."),
+        click.option("--input-bytes", "input_bytes", type=click.Path(exists=True, dir_okay=False),
+                     help="A file sent as raw bytes, as the service passes non-JSON bodies."),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+                     help="Seconds per predict call [default: 60, as the service]."),
+        click.option("--load-timeout", type=click.FloatRange(min=0, min_open=True),
+                     help="Seconds for importing score.py and load_model() [default: 300]."),
+        click.option("--memory", type=click.IntRange(min=1),
+                     help="Memory limit in MB for the whole process tree (the deployment shape's) [default: 8192]."),
+        click.option("--repeat", type=click.IntRange(min=1),
+                     help="Call predict this many times, for p50/p95 timings [default: 1]."),
+        click.option("--require-sandbox", is_flag=True,
+                     help="Refuse to run without the bubblewrap sandbox (for artifacts you did not write)."),
+        click.option("--no-cache", is_flag=True,
+                     help="Run again (and refresh the cached result) even when nothing changed."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, runtime):
     try:
         loader = ConfigLoader(Path(config_file) if config_file else None)
@@ -103,14 +131,16 @@ def _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, r
               help="Lint standard input as this file (an editor's unsaved buffer); the rest of its artifact is read "
                    "from disk.")
 @click.option("--verify", "run_verify", is_flag=True,
-              help="Also run load_model() and predict() in an isolated interpreter (see `artifact-lint verify`).")
+              help="Also run load_model() and predict() in the sandbox (see `artifact-lint verify`; the verify "
+                   "options below apply).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes to lint many artifacts with [default: the number of CPUs].")
 @click.option("--online", is_flag=True, default=None,
               help="Check that the conda pack exists in Object Storage (needs `artifact-lint[oci]` and credentials).")
 @selection_options
+@verifier_options
 def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, jobs, online, select, ignore, extend_select,
-         fail_on, exit_zero, runtime, config_file, skip_outside):
+         fail_on, exit_zero, runtime, config_file, skip_outside, **verifier):
     """Lint artifact folders, artifact zips, folders holding artifacts, or catalog model OCIDs.
 
     A folder holding score.py or runtime.yaml is an artifact; any other folder is searched for
@@ -123,6 +153,9 @@ def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, jobs, 
 
     loader, overrides = _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, runtime)
     overrides["online"] = online
+    given, use_cache = _verifier_settings(**verifier)
+    if not run_verify and any(value is not None for value in given.values()):
+        raise click.UsageError("the verify options (--python, --input, --timeout, ...) need --verify")
     buffers = None
     if stdin_filename:
         paths, buffers = _stdin_artifact(stdin_filename)
@@ -130,8 +163,9 @@ def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, jobs, 
         raise click.UsageError("give at least one PATH (or --stdin-filename)")
     fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     with _progress(enabled=fmt == "text" or sys.stdout.isatty()) as progress:
-        run = lint_paths(list(paths), loader, overrides, buffers=buffers, verify={} if run_verify else None,
-                         jobs=jobs or os.cpu_count() or 1, progress=progress, skip_outside=skip_outside)
+        run = lint_paths(list(paths), loader, overrides, buffers=buffers, verify=given if run_verify else None,
+                         jobs=jobs or os.cpu_count() or 1, progress=progress, use_cache=use_cache,
+                         skip_outside=skip_outside)
     with _open_output(output_file) as stream:
         render(run, fmt, stream, color=False if output_file else None, statistics=statistics)
     _warn_config(loader)
@@ -206,41 +240,47 @@ def fix(paths, unsafe_fixes, show_diff, fmt, select, ignore, extend_select, fail
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--python", "python_executable", type=click.Path(dir_okay=False),
-              help="The interpreter to run in (the conda pack's python) [default: the one running artifact-lint].")
-@click.option("--input", "input_file", type=click.Path(exists=True, dir_okay=False),
-              help="JSON request body for predict(data) [default: rows synthesised from input_schema.json].")
-@click.option("--input-bytes", "input_bytes", type=click.Path(exists=True, dir_okay=False),
-              help="A file sent as raw bytes, as the service passes non-JSON bodies.")
-@click.option("--timeout", type=float, help="Seconds per predict call [default: 60, as the service].")
-@click.option("--load-timeout", type=float, help="Seconds for importing score.py and load_model() [default: 300].")
-@click.option("--memory", type=int, help="Memory limit in MB (the deployment shape's) [default: 8192].")
-@click.option("--repeat", type=int, help="Call predict this many times, for p50/p95 timings [default: 1].")
+@verifier_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--no-cache", is_flag=True, help="Run again even when the artifact, interpreter and payload are unchanged.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
               help="Use this config file instead of the nearest pyproject.toml / artifact-lint.toml.")
-def verify(paths, python_executable, input_file, input_bytes, timeout, load_timeout, memory, repeat, fmt, no_cache,
-           config_file):
-    """Run score.py like the service: import, load_model(), predict(data), in an isolated interpreter.
+def verify(paths, fmt, config_file, **verifier):
+    """Run score.py like the service: import, load_model(), predict(data), in a sandbox.
 
-    The artifact is copied (the original is never touched) and run from an empty working
-    directory, with credentials and proxies removed from the environment, HOME in a temporary
-    folder, no network, a memory limit and timeouts. Findings are VRF codes; the report shows
-    the timings and which isolation was achieved.
+    The sandbox is bubblewrap: a private read-only copy of the artifact at the service's path,
+    a private /home/datascience and /tmp, the host read-only (only what the interpreter needs),
+    no network, a cleared environment, memory and process limits for the whole process tree,
+    and nothing outlives the run. Without bwrap the run is "process only" (a VRF011 warning;
+    an error with --require-sandbox). Findings are VRF codes; the report shows the timings and
+    exactly which isolation held. A run that did not complete never passes.
     """
     from artifact_lint.engine import lint_paths
     from artifact_lint.report import render
 
-    if input_file and input_bytes:
-        raise click.UsageError("give --input or --input-bytes, not both")
     loader, overrides = _loader_and_overrides(config_file, None, None, None, None, None)
     overrides["select"] = ("VRF",)
-    given = {"python": python_executable, "timeout": timeout, "load-timeout": load_timeout, "memory": memory,
-             "repeat": repeat, "input": _absolute(input_file), "input-bytes": _absolute(input_bytes)}
-    run = lint_paths(list(paths), loader, overrides, verify=given, use_cache=not no_cache)
+    given, use_cache = _verifier_settings(**verifier)
+    run = lint_paths(list(paths), loader, overrides, verify=given, use_cache=use_cache)
     render(run, fmt, sys.stdout)
     sys.exit(run.exit_code())
+
+
+def _verifier_settings(python_executable, input_file, input_bytes, timeout, load_timeout, memory, repeat,
+                       require_sandbox, no_cache) -> tuple[dict, bool]:
+    """The verify settings the command line gives (None: the config's or the default), checked before any run."""
+    if input_file and input_bytes:
+        raise click.UsageError("give --input or --input-bytes, not both")
+    if python_executable:
+        from artifact_lint.verifier import VerifyError, interpreter_for
+
+        try:
+            interpreter_for(python_executable)
+        except VerifyError as error:
+            raise click.UsageError(str(error)) from None
+    given = {"python": python_executable, "timeout": timeout, "load-timeout": load_timeout, "memory": memory,
+             "repeat": repeat, "input": _absolute(input_file), "input-bytes": _absolute(input_bytes),
+             "require-sandbox": True if require_sandbox else None}
+    return given, not no_cache
 
 
 def _absolute(path: str | None) -> str | None:

@@ -34,6 +34,13 @@ class SparseFile:
 
 
 @dataclass(frozen=True)
+class SymlinkTo:
+    """A symbolic link in a rule case (folders only), pointing at `target` as written."""
+
+    target: str
+
+
+@dataclass(frozen=True)
 class Case:
     """A whole artifact (file name -> text or bytes) and, for invalid cases, the spans expected."""
 

@@ -132,6 +132,27 @@ def verifier_overhead(workdir: Path, runs: int) -> None:
     report("verify one artifact (plain score.py)", [r[0] for r in verify_runs], [r[1] for r in verify_runs], "")
     overhead = statistics.median(r[0] for r in verify_runs) - statistics.median(bare_times)
     print(f"{'':<38} overhead over bare python: {overhead:.3f} s (budget <= 0.3 s)")
+    isolation = json.loads(subprocess.run(verify + ["--format", "json"], capture_output=True, env=CHILD_ENV).stdout)
+    print(f"{'':<38} isolation: {isolation['artifacts'][0]['verification']['isolation']['level']}")
+
+
+def verifier_parent_memory(workdir: Path) -> None:
+    """Peak RSS of the verifier's own process (not the child's) while score.py prints 200 MB."""
+    from artifact_lint.rules.verify import PLAIN_SCORE, SCHEMA
+
+    folder = workdir / "loud"
+    folder.mkdir()
+    (folder / "score.py").write_text("import sys\nfor _ in range(200):\n    sys.stdout.write('y' * (1 << 20) + '\\n')\n"
+                                     + PLAIN_SCORE)
+    (folder / "model.txt").write_text("2.0")
+    (folder / "input_schema.json").write_text(SCHEMA)
+    probe = ("import atexit, resource, sys\n"
+             "atexit.register(lambda: sys.stderr.write('MAXRSS %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+             "sys.argv = ['artifact-lint', 'verify', '--no-cache', sys.argv[1]]\n"
+             "from artifact_lint.cli import main\nmain()\n")
+    done = subprocess.run([sys.executable, "-c", probe, str(folder)], capture_output=True, env=CHILD_ENV)
+    peak = int(done.stderr.decode().rsplit("MAXRSS ", 1)[1].split()[0]) / 1024
+    print(f"{'verifier parent, 200 MB child stdout':<38} peak RSS {peak:.0f} MB (budget <= 60 MB)")
 
 
 # A score.py in the shape ADS generates for a scikit-learn model (our own text, not ADS's): model
@@ -304,6 +325,7 @@ def main() -> None:
     parser.add_argument("--artifacts", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=11)
     parser.add_argument("--server-only", action="store_true", help="Only measure the language server's latency.")
+    parser.add_argument("--verifier-only", action="store_true", help="Only the verifier's overhead and memory.")
     options = parser.parse_args()
     if options.server_only:
         workdir = Path(tempfile.mkdtemp(prefix="artifact-lint-bench-"))
@@ -314,6 +336,13 @@ def main() -> None:
         return
 
     workdir = Path(tempfile.mkdtemp(prefix="artifact-lint-bench-"))
+    if options.verifier_only:
+        try:
+            verifier_overhead(workdir, options.runs)
+            verifier_parent_memory(workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return
     try:
         single = make_artifacts(workdir / "single", 1) / "model_0000"
         many = make_artifacts(workdir / "many", options.artifacts)
@@ -340,6 +369,7 @@ def main() -> None:
 
         server_latency(workdir)
         verifier_overhead(workdir, options.runs)
+        verifier_parent_memory(workdir)
         ads_comparison(single, many, options.artifacts, [b[0] for b in bulk], [c[0] for c in cold])
 
         baseline = [timed_run([sys.executable, "-c", "pass"])[0] for _ in range(options.runs)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import PurePosixPath
 
-from artifact_lint.artifact import SCORE_PY, DirectoryArtifact, format_size
+from artifact_lint.artifact import CATALOG_MAX_BYTES, SCORE_PY, DirectoryArtifact, format_size
 from artifact_lint.documents import TextDocument
 from artifact_lint.diagnostics import Applicability, Edit, Fix, Severity
 from artifact_lint.model_formats import model_candidates
@@ -17,7 +17,7 @@ from artifact_lint.rules._upload import upload_of
 MB = 1000 * 1000
 GIB = 1024 ** 3
 SIZE_LIMITS = (  # (bytes, severity, what happens)
-    (400 * 1000 ** 3, Severity.ERROR, "more than the 400 GB the model catalog accepts"),
+    (CATALOG_MAX_BYTES, Severity.ERROR, "more than the 400 GB the model catalog accepts"),
     (2 * GIB, Severity.WARNING, "more than the 2 GiB ADS uploads directly: use an Object Storage bucket (bucket_uri)"),
     (100 * MB, Severity.INFO, "more than the 100 MB the console upload accepts: upload with ADS, the SDK or the CLI"),
 )

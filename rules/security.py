@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import stat
 from pathlib import PurePosixPath
 
-from artifact_lint.artifact import ReadError, ZipArtifact, format_size
+from artifact_lint.artifact import ReadError, ZipArtifact
 from artifact_lint.diagnostics import Severity, Span
 from artifact_lint.registry import Case, Rule
 from artifact_lint.rules._samples import artifact
+from artifact_lint.zip_safety import member_problem
 
 MAX_SCANNED_FILE = 2 * 1024 * 1024
 MAX_SCANNED_TOTAL = 64 * 1024 * 1024
@@ -29,8 +29,6 @@ ENV_SECRET = re.compile(
     r"(?m)^[ \t]*(?:export[ \t]+)?([A-Za-z0-9_]*(?:SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|ACCESS_KEY|PRIVATE_KEY|"
     r"CREDENTIAL)[A-Za-z0-9_]*)[ \t]*=[ \t]*(['\"]?)([^\s'\"#]{4,})"
 )
-BOMB_RATIO = 500
-BOMB_MIN_SIZE = 100 * 1024 * 1024
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
@@ -142,19 +140,6 @@ class UnsafeZip(Rule):
             yield self.diagnostic(name, None, f"{name} appears more than once in the zip; which copy is deployed "
                                               f"depends on the extractor")
         for info in artifact.members():
-            name = info.filename
-            parts = PurePosixPath(name.replace("\\", "/")).parts
-            if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
-                problem = "is an absolute path"
-            elif ".." in parts:
-                problem = "climbs out of the extraction folder with .."
-            elif "\\" in name:
-                problem = "uses backslashes, which extractors treat as part of the name or as folders, inconsistently"
-            elif stat.S_ISLNK(info.external_attr >> 16):
-                problem = "is a symlink, which can point anywhere once extracted"
-            elif info.file_size > BOMB_MIN_SIZE and info.file_size > BOMB_RATIO * max(info.compress_size, 1):
-                problem = (f"expands from {format_size(info.compress_size)} to {format_size(info.file_size)}, a ratio "
-                           f"that suggests a zip bomb")
-            else:
-                continue
-            yield self.diagnostic(name, None, f"zip member {name} {problem}")
+            problem = member_problem(info)
+            if problem is not None:
+                yield self.diagnostic(info.filename, None, f"zip member {info.filename} {problem}")

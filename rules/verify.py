@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 
 from artifact_lint.diagnostics import Severity, Span
-from artifact_lint.registry import Case, Rule, SparseFile
+from artifact_lint.registry import Case, Rule, SparseFile, SymlinkTo
 from artifact_lint.rules._python_facts import distribution_of
 from artifact_lint.rules._samples import artifact
 
 SERVICE_PREDICT_SECONDS = 60
 PAYLOAD_LIMIT = 10 * 1024 * 1024
+MAX_LISTED = 10
+ENDINGS_WITH_THEIR_OWN_RULE = ("timeout", "memory", "incomplete", "tampered", "processes_exceeded", "copy_refused",
+                               "sandbox_required")
 VERIFY_FAST = {"verify": {"timeout": 20, "load-timeout": 60}}
 
 PLAIN_SCORE = '''\
@@ -51,8 +54,9 @@ class VerifyRule(Rule):
         raise NotImplementedError
 
     def failed_here(self, result: dict, stages: tuple[str, ...]) -> bool:
-        return not result.get("ok") and result.get("stage") in stages and not result.get("timeout") \
-            and not result.get("memory")
+        """score.py itself raised in one of `stages` (not a kill, a refusal or an incomplete run: their own rules)."""
+        return not result.get("ok") and result.get("stage") in stages and not any(
+            result.get(flag) for flag in ENDINGS_WITH_THEIR_OWN_RULE)
 
     def report(self, ctx, result: dict, outcome, message: str, **kwargs):
         line = result.get("line")
@@ -379,3 +383,176 @@ class PayloadTooLarge(VerifyRule):
             yield self.diagnostic(ctx.artifact.member("score.py"), None,
                                   f"the request body is {len(options.payload) / 1e6:.1f} MB, over the service's 10 MB "
                                   f"limit: the service would refuse it")
+
+
+class RunIncomplete(VerifyRule):
+    """The run ended before every stage was reported complete, or its report cannot be believed.
+
+    ## What it does
+    A run passes only when the harness reported import, load_model() and every predict call in
+    order, with the run's token, echoing the payload it was sent, and the interpreter then
+    exited with status 0. An exit or a signal before that (`os._exit`, `sys.exit` in a thread,
+    a segfault in a native library), a result that could not be encoded, or a message that did
+    not come from the harness (score.py writing a forged "passed" to its channel) is reported
+    with the stage reached and how the process ended.
+
+    ## Why it matters
+    The service's server process dies the same way, and a deployment that dies is not one that
+    passed: a verifier that calls such a run "passed" is worse than none.
+
+    ## Example
+    `os._exit(0)` at the end of load_model, or a C extension that segfaults in predict.
+
+    ## Fix
+    Remove the exit; for a crash in a native library, match its version to the one the model was
+    built with.
+    """
+
+    code, name, severity = "VRF010", "run-incomplete", Severity.ERROR
+    valid = [case(PLAIN_SCORE)]
+    invalid = [case(PLAIN_SCORE.replace("def predict(data, model=load_model()):\n",
+                                        "def predict(data, model=load_model()):\n    os._exit(0)\n"),
+                    expect=[("score.py", None)])]
+
+    def check_outcome(self, ctx, result, outcome):
+        if result.get("incomplete") or result.get("tampered"):
+            yield self.report(ctx, result, outcome, f"the run did not complete: {result.get('error')} (stage "
+                                                    f"reached: {result.get('stage')}; the interpreter "
+                                                    f"{result.get('ended') or 'ended'})")
+
+
+class WeakIsolation(VerifyRule):
+    """score.py ran without a sandbox ("isolation: process only"), or was not run because one was required.
+
+    ## What it does
+    The verifier runs score.py inside bubblewrap (`bwrap`): new mount, PID, network, IPC and UTS
+    namespaces, the host read-only, a private /home/datascience and /tmp, no network, nothing
+    outliving the run. Where bwrap is missing or cannot create namespaces (macOS, locked-down
+    containers), or `sandbox = "none"` is set, the run is only a separate process: this warning
+    says so. With `--require-sandbox` (or `require-sandbox = true`) nothing runs without the
+    sandbox and this is an error.
+
+    ## Why it matters
+    Verifying an artifact runs its code. Without the sandbox, a downloaded artifact's score.py
+    can read your files (OCI keys in ~/.oci), write anywhere you can, and reach the network.
+
+    ## Example
+    `artifact-lint verify` on a Mac, or in a container without user namespaces.
+
+    ## Fix
+    Install bubblewrap (`apt install bubblewrap`, `dnf install bubblewrap`); in a container,
+    allow user namespaces or run the verifier on a Linux host. Verify untrusted artifacts only
+    with `--require-sandbox`.
+    """
+
+    code, name, severity = "VRF011", "weak-isolation", Severity.WARNING
+    valid = [case(PLAIN_SCORE)]
+    invalid = [case(PLAIN_SCORE, config={"verify": {"sandbox": "none", "timeout": 20}}, expect=[("score.py", None)])]
+
+    def check_outcome(self, ctx, result, outcome):
+        if result.get("sandbox_required"):
+            yield self.diagnostic(ctx.artifact.member("score.py"), None, result.get("error"), severity=Severity.ERROR)
+        elif outcome.isolation.get("level") == "process only":
+            why = "sandbox = \"none\" is set" if outcome.isolation.get("sandbox") == "none" else \
+                "bubblewrap (bwrap) is not available or cannot create namespaces here"
+            yield self.diagnostic(ctx.artifact.member("score.py"), None,
+                                  f"isolation: process only ({why}); score.py could read and write your files and "
+                                  f"use the network. Install bubblewrap, or pass --require-sandbox for untrusted "
+                                  f"artifacts")
+
+
+class CopyIncomplete(VerifyRule):
+    """Part of the artifact was not copied into the sandbox, or the artifact could not be copied at all.
+
+    ## What it does
+    The sandbox runs a private copy made within the static checks' limits: links that leave the
+    artifact (or loop, or dangle) are not followed, FIFOs and devices are not copied, zip members
+    that escape, are symlinks or expand past their declared size are not extracted, and a copy
+    that would pass the 400 GB catalog limit, the entry limit or the free disk space is refused
+    (an error: nothing was run).
+
+    ## Why it matters
+    The service gets what the upload holds: a link to a file on your machine is not there, so a
+    run that followed it would pass here and fail there.
+
+    ## Example
+    `model.joblib -> /home/me/models/model.joblib`.
+
+    ## Fix
+    Copy the file into the artifact instead of linking to it.
+    """
+
+    code, name, severity = "VRF012", "copy-incomplete", Severity.WARNING
+    valid = [case(PLAIN_SCORE)]
+    invalid = [Case({**case(PLAIN_SCORE).files, "helper.py": SymlinkTo("/etc/hostname")}, config=VERIFY_FAST,
+                    expect=[("helper.py", None)])]
+
+    def check_outcome(self, ctx, result, outcome):
+        if result.get("copy_refused"):
+            yield self.diagnostic(ctx.artifact.member("score.py"), None, result.get("error"), severity=Severity.ERROR)
+        for skipped in outcome.copy_skipped[:MAX_LISTED]:
+            path, _, why = skipped.partition(": ")
+            yield self.diagnostic(path, None, f"{path} was left out of the sandbox's copy: {why}")
+
+
+class StillRunning(VerifyRule):
+    """A thread or process of score.py was still running after predict returned.
+
+    ## What it does
+    After the last predict call the harness lists the threads and processes left running
+    (a background thread started in load_model, a `subprocess.Popen` never waited for, a
+    daemon that double-forked).
+
+    ## Why it matters
+    On the service they keep running between requests, holding memory and CPU the shape
+    needs; work done in them after predict returns is work the client never sees.
+
+    ## Example
+    `threading.Thread(target=warm_up).start()` in load_model, where warm_up loops forever.
+
+    ## Fix
+    Join threads and wait for processes before returning, or do the work inside predict.
+    """
+
+    code, name, severity = "VRF013", "still-running", Severity.WARNING
+    valid = [case(PLAIN_SCORE)]
+    invalid = [case("import threading\nimport time\nthreading.Thread(target=time.sleep, args=(60,), name='warmer', "
+                    "daemon=True).start()\n" + PLAIN_SCORE, expect=[("score.py", None)])]
+
+    def check_outcome(self, ctx, result, outcome):
+        lingering = result.get("lingering") or {}
+        threads, processes = lingering.get("threads") or [], lingering.get("processes") or []
+        if result.get("ok") and (threads or processes):
+            parts = ([f"{len(threads)} thread(s) ({', '.join(threads[:3])})"] if threads else []) + \
+                    ([f"{len(processes)} process(es) ({'; '.join(processes[:3])})"] if processes else [])
+            yield self.report(ctx, result, outcome, f"still running after predict returned: {' and '.join(parts)}")
+
+
+class TooManyProcesses(VerifyRule):
+    """score.py started more processes than the limit, and the run was stopped.
+
+    ## What it does
+    Counts every process of the run's tree (the sandbox's two included) while it runs and kills
+    the tree past `processes` (64 by default, `[tool.artifact-lint.verify] processes`).
+
+    ## Why it matters
+    A process per request, or a pool started on every call, exhausts the deployment's process
+    and memory limits under load; a fork bomb takes the instance down.
+
+    ## Example
+    `multiprocessing.Pool(200)` in load_model.
+
+    ## Fix
+    Use a small, fixed pool created once, or none.
+    """
+
+    code, name, severity = "VRF014", "too-many-processes", Severity.ERROR
+    valid = [case(PLAIN_SCORE)]
+    invalid = [case("import subprocess\nchildren = [subprocess.Popen(['sleep', '30']) for _ in range(12)]\n"
+                    + PLAIN_SCORE, config={"verify": {"processes": 8, "timeout": 20, "load-timeout": 60}},
+                    expect=[("score.py", None)])]
+
+    def check_outcome(self, ctx, result, outcome):
+        if result.get("processes_exceeded"):
+            yield self.report(ctx, result, outcome, f"the run was stopped during {result.get('stage')}: "
+                                                    f"{result.get('error')}")

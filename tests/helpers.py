@@ -10,7 +10,7 @@ from pathlib import Path
 
 from artifact_lint.config import ConfigLoader
 from artifact_lint.engine import LintRun, lint_paths
-from artifact_lint.registry import SparseFile
+from artifact_lint.registry import SparseFile, SymlinkTo
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -38,6 +38,8 @@ def write_files(root: Path, files: dict) -> None:
         if isinstance(content, SparseFile):
             with open(target, "wb") as handle:
                 handle.truncate(content.size)
+        elif isinstance(content, SymlinkTo):
+            target.symlink_to(content.target)
         elif isinstance(content, bytes):
             target.write_bytes(content)
         else:

@@ -53,6 +53,17 @@ def codes(diagnostics) -> list[str]:
     return sorted(str(d.code) for d in diagnostics)
 
 
+async def runtime_yaml_finding(client: LanguageClient, tmp_path, old: str, new: str, code: str):
+    """Open an artifact's runtime.yaml with `old` replaced by `new` (unsaved); its `code` finding and code actions."""
+    write_files(tmp_path / "model", artifact())
+    uri = open_document(client, tmp_path / "model" / "runtime.yaml", RUNTIME_YAML.replace(old, new), "yaml")
+    found = await diagnostics_for(client, uri, lambda found: code in codes(found))
+    finding = next(d for d in found if d.code == code)
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        types.TextDocumentIdentifier(uri), finding.range, types.CodeActionContext(diagnostics=[finding])))
+    return uri, finding, [a for a in actions if a.title.startswith(code)]
+
+
 async def test_findings_follow_the_unsaved_buffer_not_the_disk(client: LanguageClient, tmp_path):
     write_files(tmp_path / "model", artifact())
     broken = SCORE_PY.replace("def predict(data, model=load_model()):", "def predict(payload, model=load_model()):")
@@ -68,15 +79,9 @@ async def test_findings_follow_the_unsaved_buffer_not_the_disk(client: LanguageC
 
 
 async def test_runtime_yaml_code_action_and_hover(client: LanguageClient, tmp_path):
-    write_files(tmp_path / "model", artifact())
-    text = RUNTIME_YAML.replace("INFERENCE_PYTHON_VERSION: '3.11'", "INFERENCE_PYTHON_VERSION: 3.10")
-    uri = open_document(client, tmp_path / "model" / "runtime.yaml", text, "yaml")
-    found = await diagnostics_for(client, uri, lambda found: "RTY107" in codes(found))
-    finding = next(d for d in found if d.code == "RTY107")
+    uri, finding, (action,) = await runtime_yaml_finding(client, tmp_path, "INFERENCE_PYTHON_VERSION: '3.11'",
+                                                        "INFERENCE_PYTHON_VERSION: 3.10", "RTY107")
     assert finding.range == types.Range(types.Position(6, 30), types.Position(6, 34))
-    actions = await client.text_document_code_action_async(types.CodeActionParams(
-        types.TextDocumentIdentifier(uri), finding.range, types.CodeActionContext(diagnostics=[finding])))
-    action = next(a for a in actions if a.title.startswith("RTY107"))
     assert "(safe fix)" in action.title and action.kind == types.CodeActionKind.QuickFix and action.is_preferred
     (change,) = action.edit.document_changes
     assert change.text_document.uri == uri
@@ -91,15 +96,9 @@ async def test_runtime_yaml_code_action_and_hover(client: LanguageClient, tmp_pa
 
 
 async def test_unsafe_fixes_are_labelled(client: LanguageClient, tmp_path):
-    write_files(tmp_path / "model", artifact())
-    text = RUNTIME_YAML.replace("INFERENCE_ENV_TYPE: data_science", "INFERENCE_ENV_TYPE: datascience")
-    uri = open_document(client, tmp_path / "model" / "runtime.yaml", text, "yaml")
-    found = await diagnostics_for(client, uri, lambda found: "RTY109" in codes(found))
-    finding = next(d for d in found if d.code == "RTY109")
+    _, finding, (action,) = await runtime_yaml_finding(client, tmp_path, "INFERENCE_ENV_TYPE: data_science",
+                                                       "INFERENCE_ENV_TYPE: datascience", "RTY109")
     assert finding.message.endswith("[unsafe fix]")
-    actions = await client.text_document_code_action_async(types.CodeActionParams(
-        types.TextDocumentIdentifier(uri), finding.range, types.CodeActionContext(diagnostics=[finding])))
-    (action,) = [a for a in actions if a.title.startswith("RTY109")]
     assert "unsafe fix" in action.title and not action.is_preferred
     assert action.edit.document_changes[0].edits[0].new_text == "data_science"
 

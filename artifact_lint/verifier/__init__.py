@@ -13,9 +13,11 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from artifact_lint.artifact import Artifact, ReadError
-from artifact_lint.verifier.runner import VerifyOptions, VerifyOutcome, run_child
+from artifact_lint.verifier.interpreter import Interpreter, InterpreterError, probe
+from artifact_lint.verifier.runner import CHILD, VerifyOptions, VerifyOutcome, run_child
+from artifact_lint.verifier.sandbox import find_bubblewrap
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 def cache_folder() -> Path:
@@ -23,17 +25,16 @@ def cache_folder() -> Path:
     return Path(base) / "artifact-lint" / "verify"
 
 
-def cache_key(artifact: Artifact, options: VerifyOptions) -> str | None:
-    """Covers every file of the artifact, the interpreter and the payload; None when a file is unreadable."""
+def cache_key(artifact: Artifact, options: VerifyOptions, interpreter: Interpreter) -> str | None:
+    """Covers every file of the artifact, the payload, every option, the harness, the sandbox and the
+    interpreter's identity (its path, prefix and installed distributions); None when a file is unreadable."""
     digest = hashlib.sha256(f"v{CACHE_VERSION}".encode())
-    python = os.path.realpath(options.python)
-    try:
-        stat = os.stat(python)
-    except OSError:
-        return None
-    digest.update(json.dumps([python, stat.st_size, stat.st_mtime_ns, options.payload_kind, options.timeout,
-                              options.load_timeout, options.memory_mb, options.repeat]).encode())
+    bwrap = find_bubblewrap()
+    digest.update(json.dumps([os.path.realpath(interpreter.executable), interpreter.prefix, interpreter.fingerprint,
+                              bwrap.version if bwrap else None, asdict(replace(options, payload=b""))],
+                             default=str).encode())
     digest.update(hashlib.sha256(options.payload).digest())
+    digest.update(hashlib.sha256(CHILD.read_bytes()).digest())
     for path, entry in sorted(artifact.entries.items()):
         digest.update(f"{path}\0{entry.kind}\0{entry.size}\0".encode())
         if entry.kind == "file":
@@ -47,11 +48,12 @@ def cache_key(artifact: Artifact, options: VerifyOptions) -> str | None:
 
 
 class VerifyError(Exception):
-    """The verification cannot run as asked (an unreadable or invalid --input)."""
+    """The verification cannot run as asked (an unreadable or invalid --input, an interpreter that is not one)."""
 
 
 SETTINGS = {"timeout": float, "load-timeout": float, "memory": int, "repeat": int, "python": str, "input": str,
-            "input-bytes": str}
+            "input-bytes": str, "processes": int, "require-sandbox": bool, "sandbox": str}
+SANDBOXES = ("auto", "none")
 
 
 def build_options(artifact: Artifact, config_table: dict, given: dict) -> VerifyOptions:
@@ -68,9 +70,16 @@ def build_options(artifact: Artifact, config_table: dict, given: dict) -> Verify
         options = VerifyOptions(
             python=str(settings.get("python", sys.executable)), timeout=float(settings.get("timeout", 60)),
             load_timeout=float(settings.get("load-timeout", 300)), memory_mb=int(settings.get("memory", 8192)),
-            repeat=int(settings.get("repeat", 1)))
+            repeat=int(settings.get("repeat", 1)), processes=int(settings.get("processes", 64)),
+            require_sandbox=_flag(settings.get("require-sandbox", False)), sandbox=str(settings.get("sandbox", "auto")))
     except (TypeError, ValueError) as error:
         raise VerifyError(f"invalid verify setting: {error}") from None
+    if min(options.timeout, options.load_timeout) <= 0 or min(options.memory_mb, options.repeat, options.processes) < 1:
+        raise VerifyError("verify settings timeout, load-timeout, memory, repeat and processes must be positive")
+    if options.sandbox not in SANDBOXES:
+        raise VerifyError(f"verify setting sandbox must be one of {', '.join(SANDBOXES)}, not {options.sandbox!r}")
+    if options.sandbox == "none" and options.require_sandbox:
+        raise VerifyError("verify settings sandbox = \"none\" and require-sandbox contradict each other")
     for key, kind in (("input", "json"), ("input-bytes", "bytes")):
         if key in settings:
             path = Path(settings[key])
@@ -92,10 +101,25 @@ def build_options(artifact: Artifact, config_table: dict, given: dict) -> Verify
     return replace(options, payload_kind=payload.kind, payload=payload.data, payload_source=payload.source)
 
 
+def _flag(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"require-sandbox must be true or false, not {value!r}")
+
+
+def interpreter_for(python: str) -> Interpreter:
+    try:
+        return probe(python, cache_folder())
+    except InterpreterError as error:
+        raise VerifyError(str(error)) from None
+
+
 def verify_artifact(artifact: Artifact, options: VerifyOptions, *, use_cache: bool = True) -> VerifyOutcome:
-    key = cache_key(artifact, options) if use_cache else None
+    """Run (or replay from the cache) one artifact; --no-cache runs again and refreshes the entry."""
+    interpreter = interpreter_for(options.python)
+    key = cache_key(artifact, options, interpreter)
     cached = cache_folder() / f"{key}.json" if key else None
-    if cached is not None and cached.is_file():
+    if use_cache and cached is not None and cached.is_file():
         try:
             data = json.loads(cached.read_text(encoding="utf-8"))
             outcome = VerifyOutcome(**data)
@@ -103,8 +127,8 @@ def verify_artifact(artifact: Artifact, options: VerifyOptions, *, use_cache: bo
             return outcome
         except (ValueError, TypeError, OSError):
             pass
-    outcome = run_child(Path(artifact.path), options)
-    if cached is not None and not outcome.result.get("timeout"):
+    outcome = run_child(artifact, interpreter, options)
+    if cached is not None and not outcome.result.get("timeout") and outcome.result.get("ran", True):
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)
             cached.write_text(json.dumps(asdict(outcome)), encoding="utf-8")

@@ -4,13 +4,19 @@ Started by artifact-lint's verifier as `python -I -B child.py ARTIFACT_DIR RESUL
 configuration as JSON on stdin. Standard library only, and Python 3.8 syntax, because it runs in
 whatever interpreter the deployment will use; it never imports artifact_lint. It reports through
 the pipe RESULT_FD, one JSON object per line, never through stdout, which score.py prints to.
+Every message carries the run's token and a sequence number, and the result echoes a hash of
+the payload predict received: the parent believes a "passed" only when the whole sequence
+arrived in order and the process then exited cleanly. Isolation is the sandbox's job, not this
+script's; the audit hook here only records what score.py tried, for the report.
 """
 
+import hashlib
 import importlib.util
 import json
 import math
 import os
 import sys
+import threading
 import time
 import traceback
 
@@ -20,13 +26,17 @@ SCORE = os.path.join(ARTIFACT, "score.py")
 NETWORK_EVENTS = ("socket.connect", "socket.getaddrinfo", "socket.gethostbyname", "socket.sendto")
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
-state = {"writes": [], "network": [], "guard_network": True, "writable": []}
+state = {"writes": [], "network": [], "guard_network": True, "writable": [], "token": "", "sequence": 0,
+         "sandboxed": False}
 
 
 def emit(message):
     """One JSON line to the parent (the pipe survives whatever score.py does to stdout)."""
+    state["sequence"] += 1
+    message = dict(message, token=state["token"], sequence=state["sequence"])
     data = (json.dumps(message, default=repr) + "\n").encode("utf-8")
-    os.write(RESULT_FD, data)
+    while data:
+        data = data[os.write(RESULT_FD, data):]
 
 
 def _is_write(mode, flags):
@@ -72,17 +82,32 @@ def _raised_in(tb, function):
                for frame in traceback.extract_tb(tb))
 
 
+def _text(value, limit):
+    """str() of something score.py made, which may itself raise."""
+    try:
+        return str(value)[:limit]
+    except BaseException:
+        return "<%s whose str() raised>" % type(value).__name__
+
+
 def failure(stage, error, started):
     if stage == "import" and _raised_in(error.__traceback__, "load_model"):
         stage = "load"  # predict(data, model=load_model()) runs load_model while score.py is imported
     emit({
         "event": "result", "ok": False, "stage": stage, "seconds": time.perf_counter() - started,
-        "error_type": type(error).__name__, "error": str(error)[:2000], "missing_module": getattr(error, "name", None)
+        "error_type": type(error).__name__, "error": _text(error, 2000), "missing_module": getattr(error, "name", None)
         if isinstance(error, ImportError) else None,
         "line": _score_line(error.__traceback__), "memory": isinstance(error, MemoryError),
-        "traceback": "".join(traceback.format_exception(type(error), error, error.__traceback__))[-4000:],
+        "traceback": _traceback(error),
         "writes": state["writes"], "network": state["network"],
     })
+
+
+def _traceback(error):
+    try:
+        return "".join(traceback.format_exception(type(error), error, error.__traceback__))[-4000:]
+    except BaseException:
+        return ""
 
 
 def json_problem(value):
@@ -106,6 +131,30 @@ def json_problem(value):
     return None
 
 
+def lingering():
+    """Threads and processes of score.py still running now that predict has returned."""
+    threads = [thread.name for thread in threading.enumerate() if thread is not threading.main_thread()]
+    processes = []
+    me = os.getpid()
+    try:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        pids = []
+    for pid in pids:
+        if pid in (me, 1):
+            continue  # in the sandbox's PID namespace 1 is its init; every other process is score.py's
+        try:
+            with open("/proc/%d/stat" % pid, "rb") as handle:
+                parent = int(handle.read().rsplit(b")", 1)[1].split()[1])
+            with open("/proc/%d/cmdline" % pid, "rb") as handle:
+                command = handle.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+        except (OSError, ValueError, IndexError):
+            continue
+        if state["sandboxed"] or parent == me:
+            processes.append(command[:200] or "pid %d" % pid)
+    return {"threads": threads[:20], "processes": processes[:20]}
+
+
 def percentile(values, fraction):
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, int(math.ceil(fraction * len(ordered))) - 1))
@@ -114,6 +163,8 @@ def percentile(values, fraction):
 
 def main():
     config = json.loads(sys.stdin.read() or "{}")
+    state["token"] = config.get("token", "")
+    state["sandboxed"] = bool(config.get("sandboxed"))
     state["guard_network"] = config.get("guard_network", True)
     state["writable"] = [os.path.realpath(path) for path in config.get("writable", [])]
     sys.dont_write_bytecode = True
@@ -144,13 +195,13 @@ def main():
 
     kind = config.get("payload_kind", "none")
     result = {"event": "result", "ok": True, "stage": "done", "timings": timings, "writes": state["writes"],
-              "network": state["network"], "predicted": kind != "none"}
+              "network": state["network"], "predicted": kind != "none", "payload_sha256": None}
     if kind == "none":
+        result["lingering"] = lingering()
         return emit(result)
-    if kind == "bytes":
-        data = bytes.fromhex(config["payload_hex"])
-    else:
-        data = json.loads(config["payload_json"])
+    raw = bytes.fromhex(config["payload_hex"]) if kind == "bytes" else config["payload_json"].encode("utf-8")
+    result["payload_sha256"] = hashlib.sha256(raw).hexdigest()
+    data = raw if kind == "bytes" else json.loads(raw.decode("utf-8"))
     durations = []
     prediction = None
     for _ in range(max(1, int(config.get("repeat", 1)))):
@@ -173,6 +224,7 @@ def main():
         result["prediction_preview"] = repr(prediction)[:300]
     result["writes"] = state["writes"]
     result["network"] = state["network"]
+    result["lingering"] = lingering()
     emit(result)
 
 
@@ -181,3 +233,11 @@ if __name__ == "__main__":
         main()
     except MemoryError as error:
         failure("unknown", error, time.perf_counter())
+    except BaseException as error:  # a result that cannot be encoded (a __repr__ that raises) is a failure too
+        failure("result", error, time.perf_counter())
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+    os._exit(0)  # threads score.py left behind were reported; they must not hold the process

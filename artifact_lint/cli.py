@@ -18,6 +18,7 @@ import click
 from artifact_lint import __version__
 from artifact_lint.config import ARTIFACT_KINDS, RUNTIMES, ConfigError, ConfigLoader
 from artifact_lint.diagnostics import Severity
+from artifact_lint.terminal import escapes_allowed
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -71,6 +72,9 @@ def selection_options(command):
                           "group's shared artifact), model-less (built in code) [default: auto, read from the shape]."),
         click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
                      help="Use this config file instead of the nearest pyproject.toml / artifact-lint.toml."),
+        click.option("--skip-non-artifact-files", "skip_outside", is_flag=True,
+                     help="Pass over file PATHs that belong to no artifact without an error (for pre-commit, which "
+                          "passes every changed file)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -140,7 +144,7 @@ def _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, r
 @selection_options
 @verifier_options
 def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, jobs, online, select, ignore, extend_select,
-         fail_on, exit_zero, runtime, kind, config_file, **verifier):
+         fail_on, exit_zero, runtime, kind, config_file, skip_outside, **verifier):
     """Lint artifact folders, artifact zips, folders holding artifacts, or catalog model OCIDs.
 
     A folder holding score.py or runtime.yaml is an artifact; any other folder is searched for
@@ -156,15 +160,16 @@ def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, jobs, 
     given, use_cache = _verifier_settings(**verifier)
     if not run_verify and any(value is not None for value in given.values()):
         raise click.UsageError("the verify options (--python, --input, --timeout, ...) need --verify")
-    stdin = None
+    buffers = None
     if stdin_filename:
-        paths, stdin = _stdin_artifact(stdin_filename)
+        paths, buffers = _stdin_artifact(stdin_filename)
     elif not paths:
         raise click.UsageError("give at least one PATH (or --stdin-filename)")
     fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
-    with _progress(enabled=sys.stderr.isatty() and not (fmt != "text" and not sys.stdout.isatty())) as progress:
-        run = lint_paths(list(paths), loader, overrides, stdin=stdin, verify=given if run_verify else None,
-                         jobs=jobs or os.cpu_count() or 1, progress=progress, use_cache=use_cache)
+    with _progress(enabled=fmt == "text" or sys.stdout.isatty()) as progress:
+        run = lint_paths(list(paths), loader, overrides, buffers=buffers, verify=given if run_verify else None,
+                         jobs=jobs or os.cpu_count() or 1, progress=progress, use_cache=use_cache,
+                         skip_outside=skip_outside)
     with _open_output(output_file) as stream:
         render(run, fmt, stream, color=False if output_file else None, statistics=statistics)
     _warn_config(loader)
@@ -173,35 +178,41 @@ def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, jobs, 
 
 @contextlib.contextmanager
 def _progress(enabled: bool, minimum: int = 20):
-    """A progress bar on stderr for long runs; a no-op callback otherwise."""
-    if not enabled:
+    """A progress bar on stderr for runs of `minimum` artifacts or more; nothing is drawn (no cursor
+    escapes either) for shorter runs, off a terminal, or with NO_COLOR or TERM=dumb."""
+    if not enabled or not escapes_allowed(sys.stderr):
         yield None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    bar, task = None, None
 
-    with Progress("linting", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        task = None
+    def update(done: int, total: int) -> None:
+        nonlocal bar, task
+        if total < minimum:
+            return
+        if bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-        def update(done: int, total: int) -> None:
-            nonlocal task
-            if total < minimum:
-                return
-            if task is None:
-                task = bar.add_task("lint", total=total)
-            bar.update(task, completed=done)
+            bar = Progress("linting", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                           console=Console(stderr=True), transient=True)
+            bar.start()
+            task = bar.add_task("lint", total=total)
+        bar.update(task, completed=done)
 
+    try:
         yield update
+    finally:
+        if bar is not None:
+            bar.stop()
 
 
-def _stdin_artifact(stdin_filename: str) -> tuple[list[str], tuple[str, bytes]]:
+def _stdin_artifact(stdin_filename: str) -> tuple[list[str], dict[str, bytes]]:
     """The artifact the unsaved file belongs to, and the file's content from standard input."""
-    from artifact_lint.discovery import owning_artifact
+    from artifact_lint.buffers import buffer_artifact
 
     path = Path(stdin_filename).absolute()
-    owner = owning_artifact(path) or path.parent
-    return [str(owner)], (path.relative_to(owner).as_posix(), sys.stdin.buffer.read())
+    owner = buffer_artifact(path) or path.parent
+    return [str(owner)], {path.relative_to(owner).as_posix(): sys.stdin.buffer.read()}
 
 
 def _warn_config(loader: ConfigLoader) -> None:
@@ -217,7 +228,7 @@ def _warn_config(loader: ConfigLoader) -> None:
               help="Output format of the report of what is left.")
 @selection_options
 def fix(paths, unsafe_fixes, show_diff, fmt, select, ignore, extend_select, fail_on, exit_zero, runtime, kind,
-        config_file):
+        config_file, skip_outside):
     """Fix what is mechanical, in place (atomically), and report what is left.
 
     Safe fixes are applied; unsafe ones with --unsafe-fixes. Fixes are applied in rounds until
@@ -228,7 +239,7 @@ def fix(paths, unsafe_fixes, show_diff, fmt, select, ignore, extend_select, fail
 
     loader, overrides = _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, runtime, kind)
     sys.exit(run_fix(list(paths), loader, overrides, unsafe=unsafe_fixes, show_diff=show_diff, fmt=fmt,
-                     exit_zero=exit_zero))
+                     exit_zero=exit_zero, skip_outside=skip_outside))
 
 
 @cli.command()
@@ -295,8 +306,10 @@ def _absolute(path: str | None) -> str | None:
               help="Input sample (CSV, Parquet or JSON) for input_schema.json.")
 @click.option("--target-sample", type=click.Path(exists=True, dir_okay=False),
               help="Prediction sample (CSV, Parquet or JSON) for output_schema.json.")
+@click.option("--model-class", help="For a PyTorch state_dict: the torch.nn.Module class to load it into, as module:Class "
+                                    "(module.py in DIRECTORY or beside the model; built with no arguments).")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in DIRECTORY.")
-def init(directory, model_path, framework, conda_env, python_version, sample, target_sample, force):
+def init(directory, model_path, framework, conda_env, python_version, sample, target_sample, model_class, force):
     """Build a deployable artifact in DIRECTORY from a model file: score.py, runtime.yaml, schemas.
 
     Nothing is loaded or run: the framework is read from the model file's content. Existing files
@@ -307,7 +320,7 @@ def init(directory, model_path, framework, conda_env, python_version, sample, ta
     try:
         plan = plan_artifact(Path(directory), Path(model_path), framework=framework, conda_env=conda_env,
                              python=python_version, sample=Path(sample) if sample else None,
-                             target_sample=Path(target_sample) if target_sample else None)
+                             target_sample=Path(target_sample) if target_sample else None, model_class=model_class)
         existing = conflicts(plan)
         if existing and not force:
             raise InitError(f"{directory} already has {', '.join(existing)}; pass --force to overwrite")
@@ -317,6 +330,21 @@ def init(directory, model_path, framework, conda_env, python_version, sample, ta
         sys.exit(2)
     click.echo(f"Wrote {len(written)} files to {directory}: {', '.join(written)}")
     click.echo(f"Next: artifact-lint lint {directory}")
+
+
+@cli.command()
+@click.option("--debounce", type=click.FloatRange(min=0), default=50, show_default=True,
+              help="Milliseconds of quiet typing before a changed file is linted again.")
+def server(debounce):
+    """Run the language server on stdio (for VS Code, Neovim, Helix and other LSP editors).
+
+    Findings appear as you type in score.py, runtime.yaml, the schemas and helper modules, from the
+    editor's unsaved text; fixes are code actions (labelled safe or unsafe); hovering a finding
+    shows its rule's documentation.
+    """
+    from artifact_lint.server import serve
+
+    serve(debounce / 1000)
 
 
 @cli.command("rules")

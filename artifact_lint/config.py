@@ -113,10 +113,10 @@ def config_from_table(table: dict, source: Path | None) -> Config:
         try:
             severity.update({code: Severity.parse(str(level)) for code in codes})
         except ValueError as error:
-            raise ConfigError(f"severity for {token}: {error}") from None
+            raise ConfigError(f"severity.{token}: {error}") from None
     per_file = {}
     for pattern, tokens in _table(table, "per-file-ignores").items():
-        per_file[pattern] = _selectors({"per-file-ignores": tokens}, "per-file-ignores", unknown)
+        per_file[pattern] = _selectors({f"per-file-ignores.{pattern}": tokens}, f"per-file-ignores.{pattern}", unknown)
     runtime = table.get("runtime", "conda")
     if runtime not in RUNTIMES:
         raise ConfigError(f"runtime must be conda or container, got {runtime!r}")
@@ -177,7 +177,10 @@ def read_config_file(path: Path) -> Config | None:
         table = document.get("tool", {}).get("artifact-lint", document)
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.artifact-lint] must be a table")
-    return config_from_table(table, path)
+    try:
+        return config_from_table(table, path)
+    except ConfigError as error:  # name the file; the message names the key
+        raise ConfigError(f"{path}: {error}") from None
 
 
 class ConfigLoader:

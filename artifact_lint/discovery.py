@@ -89,7 +89,9 @@ def is_artifact_zip(path: Path) -> bool:
     return False
 
 
-def discover(paths: list[str]) -> Discovery:
+def discover(paths: list[str], skip_outside: bool = False) -> Discovery:
+    """Artifacts for the PATH arguments; with `skip_outside`, a file that belongs to no artifact is
+    passed over without an error (pre-commit hands over every changed file of the repository)."""
     result = Discovery()
     seen: set[str] = set()
 
@@ -129,6 +131,8 @@ def discover(paths: list[str]) -> Discovery:
             add(_open_zip, given, path)
         else:
             owner = owning_artifact(path)
+            if owner is None and skip_outside:
+                continue
             if owner is None:
                 result.errors.append((given, f"{given} is not in an artifact: no folder above it holds "
                                              f"{SCORE_PY} or {RUNTIME_YAML}, and it is not a .zip"))

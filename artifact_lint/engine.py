@@ -187,12 +187,12 @@ def drop_superseded(found: list[Diagnostic]) -> list[Diagnostic]:
     return kept
 
 
-def _lint_one(artifact: Artifact, loader: ConfigLoader, overrides: dict | None, stdin, verify, use_cache: bool):
+def _lint_one(artifact: Artifact, loader: ConfigLoader, overrides: dict | None, buffers, verify, use_cache: bool):
     """(result, None) or (None, (artifact, error message)) for one artifact; always closes it."""
     try:
         config = loader.for_directory(artifact.location).with_overrides(**(overrides or {}))
-        if stdin:
-            artifact.set_overlay({artifact.member(stdin[0]): stdin[1]})
+        if buffers:
+            artifact.set_overlay({artifact.member(path): data for path, data in buffers.items()})
         return lint_artifact(artifact, config, verify, use_cache), None
     except ConfigError as error:
         return None, (artifact.display, str(error))
@@ -224,28 +224,31 @@ def lint_paths(
     paths: list[str],
     loader: ConfigLoader,
     overrides: dict | None = None,
-    stdin: tuple[str, bytes] | None = None,
+    buffers: dict[str, bytes] | None = None,
     verify=None,
     use_cache: bool = True,
     jobs: int = 1,
     progress=None,
+    skip_outside: bool = False,
 ) -> LintRun:
     """Lint every artifact found in `paths`; `overrides` are command-line config options.
 
     With jobs > 1 and enough artifacts, artifacts are linted in a process pool (results keep the
-    discovery order); `progress(done, total)` is called as they finish.
+    discovery order); `progress(done, total)` is called as they finish. `skip_outside` passes over
+    files that belong to no artifact (see discovery.discover). With `buffers` (an editor's
+    unsaved files, relative path -> content) `paths` is the one artifact folder they belong to.
     """
     run = LintRun()
-    if stdin is not None:  # an editor's buffer: its folder is the artifact, even before score.py is saved
+    if buffers is not None:  # an editor's buffer: its folder is the artifact, even before score.py is saved
         from artifact_lint.artifact import DirectoryArtifact
         from artifact_lint.discovery import Discovery
 
         found = Discovery([DirectoryArtifact(paths[0], Path(paths[0]))])
     else:
-        found = discover(paths)
+        found = discover(paths, skip_outside)
     run.tool_errors.extend(found.errors)
     total = len(found.artifacts)
-    if jobs > 1 and total >= PARALLEL_THRESHOLD and stdin is None:
+    if jobs > 1 and total >= PARALLEL_THRESHOLD and buffers is None:
         for location in {artifact.location for artifact in found.artifacts}:
             try:  # read each config here too, so its warnings are reported by this process
                 loader.for_directory(location)
@@ -258,7 +261,7 @@ def lint_paths(
     else:
         outcomes = []
         for done, artifact in enumerate(found.artifacts, start=1):
-            outcomes.append(_lint_one(artifact, loader, overrides, stdin, verify, use_cache))
+            outcomes.append(_lint_one(artifact, loader, overrides, buffers, verify, use_cache))
             if progress:
                 progress(done, total)
     for result, error in outcomes:

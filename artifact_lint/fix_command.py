@@ -17,6 +17,8 @@ from artifact_lint.config import ConfigError, ConfigLoader
 from artifact_lint.discovery import discover
 from artifact_lint.engine import LintRun, lint_artifact
 from artifact_lint.fixing import MAX_ROUNDS, FixError, FixOutcome, fix_artifact, unified_diff
+from artifact_lint.report.fix_report import changes_json
+from artifact_lint.report.statistics import plural
 from artifact_lint.transaction import Refused, WriteFailed, remove_stale_temporaries, write_changes
 
 
@@ -29,18 +31,19 @@ class Interrupted(BaseException):
 
 
 def run_fix(paths: list[str], loader: ConfigLoader, overrides: dict, *, unsafe: bool, show_diff: bool, fmt: str,
-            exit_zero: bool) -> int:
+            exit_zero: bool, skip_outside: bool = False) -> int:
     try:
         with _signals_interrupt():
-            return _run(paths, loader, overrides, unsafe=unsafe, show_diff=show_diff, fmt=fmt, exit_zero=exit_zero)
+            return _run(paths, loader, overrides, unsafe=unsafe, show_diff=show_diff, fmt=fmt, exit_zero=exit_zero,
+                        skip_outside=skip_outside)
     except (Interrupted, KeyboardInterrupt) as interruption:
         print("artifact-lint: interrupted; every file is as it was or fully fixed, and no temporary file is left",
               file=sys.stderr)
         return 128 + getattr(interruption, "signum", signal.SIGINT)
 
 
-def _run(paths, loader, overrides, *, unsafe, show_diff, fmt, exit_zero) -> int:
-    found = discover(paths)
+def _run(paths, loader, overrides, *, unsafe, show_diff, fmt, exit_zero, skip_outside) -> int:
+    found = discover(paths, skip_outside)
     run = LintRun(tool_errors=list(found.errors))
     outcomes: list[FixOutcome] = []
     removed: list[str] = []
@@ -65,6 +68,9 @@ def _run(paths, loader, overrides, *, unsafe, show_diff, fmt, exit_zero) -> int:
         run.tool_errors.extend((artifact.display, message) for message in outcome.rejected)
         if not outcome.converged:
             run.tool_errors.append((artifact.display, f"fixes did not converge in {MAX_ROUNDS} rounds; please report it"))
+    if show_diff and fmt == "json":  # the report, with each change as a diff and as edits; nothing written
+        _report(run, outcomes, removed, fmt)
+        return 2 if run.all_tool_errors() else 1 if any(o.changes for o in outcomes) else 0
     if show_diff:
         diff = "".join(unified_diff(o.result.artifact, o.changes) for o in outcomes)
         sys.stdout.write(diff)
@@ -119,6 +125,7 @@ def _summary(outcomes: list[FixOutcome], removed: list[str]) -> dict:
         "unsafe_held_back": sum(o.unsafe_held_back for o in outcomes),
         "files": sorted({f"{o.result.artifact}/{path}" for o in outcomes for path in o.changes}),
         "converged": all(o.converged for o in outcomes),
+        "changes": [change for o in outcomes for change in changes_json(o.result.artifact, o.changes)],
     }
     if removed:
         summary["removed_temporary_files"] = sorted(removed)
@@ -142,7 +149,7 @@ def _report(run: LintRun, outcomes: list[FixOutcome], removed: list[str], fmt: s
     total = sum(summary["applied"].values())
     if total:
         per_code = ", ".join(f"{code} x{count}" for code, count in summary["applied"].items())
-        print(f"Fixed {total} problem{'s' if total != 1 else ''} ({per_code}) in {len(summary['files'])} file(s).")
+        print(f"Fixed {plural(total, 'problem')} ({per_code}) in {plural(len(summary['files']), 'file')}.")
     else:
         print("Nothing to fix automatically." if not run.all_tool_errors() else "No fix was written.")
     if summary["unsafe_held_back"]:

@@ -66,7 +66,7 @@ def identify_bytes(name: str, head: bytes, artifact: Artifact | None = None, pat
     stripped = head.lstrip()
     if stripped.startswith(b"{") and b'"learner"' in head:
         return ModelFormat("xgboost-json")
-    if head.startswith(b"{") and b"learner" in head[:64] and not head[:64].isascii():
+    if _is_xgboost_ubj(head):
         return ModelFormat("xgboost-ubj")
     if head.startswith((b"tree\n", b"tree\r\n")):
         return ModelFormat("lightgbm-text")
@@ -178,3 +178,17 @@ def _find_models(artifact: Artifact) -> dict[str, ModelFormat]:
         if kind.kind != "unknown" or name.lower().endswith(MODEL_SUFFIXES):
             found[path[len(prefix):]] = kind
     return found
+
+
+UBJ_LENGTH_MARKERS = b"iUIlL"  # UBJSON integer types, one of which gives the length of each object key
+
+
+def _is_xgboost_ubj(head: bytes) -> bool:
+    """An UBJSON object whose first key is "learner" (XGBoost's layout): `{`, a length marker and its
+    big-endian length, then the key. The length bytes may be zeros, so looking for non-ASCII bytes misses it."""
+    widths = {ord("i"): 1, ord("U"): 1, ord("I"): 2, ord("l"): 4, ord("L"): 8}
+    if len(head) < 3 or head[:1] != b"{" or head[1] not in UBJ_LENGTH_MARKERS:
+        return False
+    width = widths[head[1]]
+    length = int.from_bytes(head[2:2 + width], "big")
+    return head[2 + width:2 + width + length] == b"learner"

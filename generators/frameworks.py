@@ -27,6 +27,7 @@ class DetectedModel:
     variant: str  # "pickle", "booster", "torchscript", "state_dict", "keras", "onnx", "spark"
     label: str  # how the model was recognised, for messages
     n_features: int | None = None  # columns the model takes, when the file says
+    classes: tuple[tuple[str, str], ...] = ()  # (module, name) of the classes a pickle refers to
 
 
 def _from_pickle(path: Path, label: str) -> DetectedModel:
@@ -37,7 +38,8 @@ def _from_pickle(path: Path, label: str) -> DetectedModel:
     modules = {module for module, _ in scan.globals}
     known = any(module.split(".")[0] in ML_PICKLE_MODULES for module in modules)
     composite = any(module.startswith(COMPOSITE) for module in modules)
-    return DetectedModel("sklearn" if known else "generic", "pickle", label, None if composite else scan.n_features)
+    return DetectedModel("sklearn" if known else "generic", "pickle", label, None if composite else scan.n_features,
+                         classes=tuple(sorted(set(scan.globals))))
 
 
 def _xgboost_features(path: Path) -> int | None:
@@ -85,11 +87,36 @@ def detect(path: Path) -> DetectedModel:
     if kind.kind == "torchscript":
         return DetectedModel("pytorch", "torchscript", label)
     if kind.kind == "pytorch":
-        return DetectedModel("pytorch", "state_dict", label)
+        return _torch_checkpoint(path, label)
     if kind.kind in ("keras-h5", "keras-v3"):
         return DetectedModel("tensorflow", "keras", label)
     raise ModelFileError(f"{path} is not a model format artifact-lint recognises (pickle/joblib, XGBoost JSON/UBJ, "
                          f"LightGBM text, ONNX, PyTorch, Keras, Spark); pass --framework to choose the template")
+
+
+TORCH_CHECKPOINT_MODULES = ("collections", "torch", "torch._utils", "builtins", "numpy", "numpy.core.multiarray",
+                            "numpy._core.multiarray")
+
+
+def _torch_checkpoint(path: Path, label: str) -> DetectedModel:
+    """A torch.save zip: a state_dict (tensors only) or a whole pickled nn.Module (which names its classes)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            name = next((n for n in archive.namelist() if n.endswith("data.pkl")), None)
+            if name is None:
+                return DetectedModel("pytorch", "state_dict", label)
+            with archive.open(name) as handle:
+                scan = scan_pickle(handle)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise ModelFileError(f"{path} is damaged: {error}") from None
+    if scan.error:
+        raise ModelFileError(f"{path} is damaged: {scan.error}")
+    modules = {module for module, _ in scan.globals}
+    if not any(module.startswith("torch.nn") for module in modules) and modules <= set(TORCH_CHECKPOINT_MODULES):
+        return DetectedModel("pytorch", "state_dict", "a PyTorch state_dict")
+    own = tuple(sorted((module, name) for module, name in scan.globals
+                       if module not in TORCH_CHECKPOINT_MODULES and not module.startswith("torch")))
+    return DetectedModel("pytorch", "module", "a pickled PyTorch module", classes=own)
 
 
 def _zip_kind(path: Path) -> ModelFormat:

@@ -23,6 +23,8 @@ def read_sample(path: Path):
     import pandas as pd
 
     suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        _require_parquet_engine(path)
     try:
         if suffix in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
@@ -35,6 +37,15 @@ def read_sample(path: Path):
     if frame.empty or len(frame.columns) == 0:
         raise SampleError(f"the sample {path} holds no rows")
     return frame
+
+
+def _require_parquet_engine(path: Path) -> None:
+    """pandas reads Parquet through pyarrow (or fastparquet), neither of which artifact-lint needs otherwise."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyarrow") is None and importlib.util.find_spec("fastparquet") is None:
+        raise SampleError(f"the sample {path} is Parquet, which needs pyarrow: pip install 'artifact-lint[parquet]' "
+                          f"(or give a CSV or JSON sample)")
 
 
 def _read_json(path: Path):

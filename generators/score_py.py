@@ -20,12 +20,27 @@ import base64
 import io
 import json
 import os
-
+{sys_import}
 import numpy as np
 import pandas as pd
 {imports}
 MODEL_FILE = "{model_file}"
 ARTIFACT_DIR = os.path.dirname(os.path.realpath(__file__))
+'''
+
+# Modules shipped beside score.py (the model's own classes) import whatever the server's sys.path is.
+LOCAL_IMPORTS = '''sys.path.insert(0, ARTIFACT_DIR)
+{imports}'''
+
+ONE_VALUE_PER_ROW = '''
+
+def one_value_per_row(prediction):
+    """output_schema.json lists one column: a model that gives one score per class answers with the
+    class (the index of the highest score, as the scikit-learn wrappers' predict does)."""
+    prediction = np.asarray(prediction)
+    if prediction.ndim == 2 and prediction.shape[1] > 1:
+        return prediction.argmax(axis=1)
+    return prediction.reshape(len(prediction)) if prediction.ndim == 2 else prediction
 '''
 
 SCHEMA_CODE = '''
@@ -121,7 +136,7 @@ def predict(data, model=load_model()):
     """Predictions for the rows in `data`, as {"prediction": [...]}."""
     frame = to_frame(data)
 __PREDICT_BODY__
-    return {"prediction": to_jsonable(prediction)}
+__ONE_VALUE__    return {"prediction": to_jsonable(prediction)}
 '''
 
 
@@ -131,11 +146,17 @@ class Template:
     load_body: str
     predict_body: str
     extra: str = ""
+    scores: bool = False  # predict may give one score per class (boosters, networks) rather than labels
+
+
+class TemplateError(ValueError):
+    """The model cannot get a working score.py without more information; the message says what to give."""
 
 
 # Any pickled estimator with a scikit-learn style predict (XGBoost and LightGBM wrappers included).
 PICKLED = Template("import joblib\n", "    return joblib.load(path)", "    prediction = model.predict(frame)")
-TORCH_PREDICT = "    with torch.no_grad():\n        prediction = model(torch.tensor(frame.to_numpy(dtype=np.float32)))"
+TORCH_PREDICT = ("    with torch.no_grad():\n"
+                 "        prediction = model(torch.tensor(frame.to_numpy(dtype=np.float32))).numpy()")
 
 TEMPLATES = {
     ("sklearn", "pickle"): PICKLED,
@@ -145,45 +166,42 @@ TEMPLATES = {
     ("xgboost", "booster"): Template(
         "import xgboost\n",
         "    booster = xgboost.Booster()\n    booster.load_model(path)\n    return booster",
-        "    prediction = model.predict(xgboost.DMatrix(frame))",
+        "    prediction = model.predict(xgboost.DMatrix(frame))", scores=True,
     ),
     ("lightgbm", "booster"): Template(
         "import lightgbm\n",
         "    return lightgbm.Booster(model_file=path)",
-        "    prediction = model.predict(frame)",
+        "    prediction = model.predict(frame)", scores=True,
     ),
     ("onnx", "onnx"): Template(
         "import onnxruntime\n",
         "    return onnxruntime.InferenceSession(path, providers=[\"CPUExecutionProvider\"])",
         "    feed = {model.get_inputs()[0].name: frame.to_numpy(dtype=np.float32)}\n"
-        "    prediction = model.run(None, feed)[0]",
+        "    prediction = model.run(None, feed)[0]", scores=True,
     ),
     ("pytorch", "torchscript"): Template(
         "import torch\n",
         "    model = torch.jit.load(path, map_location=\"cpu\")\n    model.eval()\n    return model",
-        TORCH_PREDICT,
+        TORCH_PREDICT, scores=True,
     ),
     ("pytorch", "state_dict"): Template(
         "import torch\n",
-        "    model = build_model()\n"
+        "    model = __MODEL_CLASS__()\n"
         "    model.load_state_dict(torch.load(path, map_location=\"cpu\", weights_only=True))\n"
         "    model.eval()\n    return model",
-        TORCH_PREDICT,
-        extra='''
-
-def build_model():
-    """Construct the torch.nn.Module the state_dict was saved from: the same class and arguments.
-
-    Ship the module that defines the class in this folder and import it above, e.g.
-    `from network import Net` and `return Net(in_features=4, classes=3)`.
-    """
-    raise NotImplementedError("construct your torch.nn.Module in build_model() in score.py")
-''',
+        TORCH_PREDICT, scores=True,
+    ),
+    ("pytorch", "module"): Template(
+        "import torch\n",
+        "    # the whole module was pickled: its classes come from the modules imported above\n"
+        "    model = torch.load(path, map_location=\"cpu\", weights_only=False)\n"
+        "    model.eval()\n    return model",
+        TORCH_PREDICT, scores=True,
     ),
     ("tensorflow", "keras"): Template(
         "import tensorflow as tf\n",
         "    return tf.keras.models.load_model(path)",
-        "    prediction = model.predict(frame.to_numpy(dtype=np.float32), verbose=0)",
+        "    prediction = model.predict(frame.to_numpy(dtype=np.float32), verbose=0)", scores=True,
     ),
     ("spark", "spark"): Template(
         "from pyspark.ml import PipelineModel\nfrom pyspark.sql import SparkSession\n",
@@ -195,11 +213,29 @@ def build_model():
 }
 
 
-def render_score_py(framework: str, variant: str, model_file: str, label: str, with_schema: bool) -> str:
+def render_score_py(framework: str, variant: str, model_file: str, label: str, with_schema: bool, *,
+                    one_output: bool = False, model_class: tuple[str, str] | None = None,
+                    local_modules: tuple[str, ...] = ()) -> str:
+    """score.py for the model. `one_output`: output_schema.json lists one column, so a model giving one
+    score per class answers with the class. `model_class` (module, class) builds a state_dict's module;
+    `local_modules` are modules shipped in the artifact that the model's pickle needs."""
     template = TEMPLATES[(framework, variant)]
-    text = HEADER.format(label=label, version=__version__, imports=template.imports, model_file=model_file)
+    local = [f"from {model_class[0]} import {model_class[1]}"] if model_class else []
+    local += [f"import {module}  # the pickled model refers to its classes" for module in local_modules]
+    if variant == "state_dict" and not model_class:
+        raise TemplateError("a state_dict holds weights only: name the torch.nn.Module class to build, "
+                            "--model-class module:Class")
+    text = HEADER.format(label=label, version=__version__, imports=template.imports, model_file=model_file,
+                         sys_import="import sys\n" if local else "")
+    if local:
+        text += LOCAL_IMPORTS.format(imports="\n".join(local)) + "\n"
     text += SCHEMA_CODE if with_schema else NO_SCHEMA_CODE
     text += template.extra
-    text += LOAD.replace("__LOAD_BODY__", template.load_body)
-    text += PAYLOAD.replace("__PREDICT_BODY__", template.predict_body)
+    scores = one_output and template.scores
+    if scores:
+        text += ONE_VALUE_PER_ROW
+    load = template.load_body.replace("__MODEL_CLASS__", model_class[1] if model_class else "")
+    text += LOAD.replace("__LOAD_BODY__", load)
+    text += PAYLOAD.replace("__PREDICT_BODY__", template.predict_body).replace(
+        "__ONE_VALUE__", "    prediction = one_value_per_row(prediction)\n" if scores else "")
     return text

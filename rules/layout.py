@@ -71,14 +71,14 @@ def generated_score_fix(ctx) -> Fix | None:
         return None
     from artifact_lint.generators.artifact import LABELS
     from artifact_lint.generators.frameworks import ModelFileError, detect
-    from artifact_lint.generators.score_py import render_score_py
+    from artifact_lint.generators.score_py import TemplateError, render_score_py
 
     try:
         detected = detect(ctx.artifact.path.joinpath(*models[0].split("/")))
-    except (ModelFileError, OSError):
+        with_schema = ctx.artifact.is_file(ctx.artifact.member("input_schema.json"))
+        text = render_score_py(detected.framework, detected.variant, models[0], LABELS[detected.framework], with_schema)
+    except (ModelFileError, OSError, TemplateError):  # a state_dict needs its class named: `init --model-class`
         return None
-    with_schema = ctx.artifact.is_file(ctx.artifact.member("input_schema.json"))
-    text = render_score_py(detected.framework, detected.variant, models[0], LABELS[detected.framework], with_schema)
     return Fix(f"Write a score.py for {models[0]} ({detected.framework})", Applicability.UNSAFE,
                (Edit(ctx.artifact.member(SCORE_PY), None, text),))
 

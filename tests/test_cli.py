@@ -9,7 +9,7 @@ import pytest
 
 from artifact_lint.report.json_report import report_schema
 from rules._samples import RUNTIME_YAML, artifact
-from tests.helpers import REPO, make_artifact, run_cli
+from tests.helpers import REPO, make_artifact, run_cli, write_files
 
 EXAMPLES = REPO / "examples"
 
@@ -167,3 +167,14 @@ def test_version_and_module_entry_point():
 
     result = run_cli("--version")
     assert result.returncode == 0 and __version__.encode() in result.stdout
+
+
+def test_files_outside_artifacts_are_skipped_only_when_asked(tmp_path):
+    write_files(tmp_path / "model", artifact())
+    write_files(tmp_path, {"notes.txt": "x\n"})
+    inside = str(tmp_path / "model" / "model.joblib")
+    asked = run_cli("lint", "--skip-non-artifact-files", str(tmp_path / "notes.txt"), inside)
+    assert asked.returncode == 0, asked.stdout + asked.stderr
+    assert b"notes.txt" not in asked.stdout + asked.stderr and b"1 artifact linted" in asked.stdout
+    plain = run_cli("lint", str(tmp_path / "notes.txt"), inside)
+    assert plain.returncode == 2 and b"notes.txt is not in an artifact" in plain.stdout + plain.stderr

@@ -36,7 +36,7 @@ def test_fix_writes_keeps_the_mode_and_summarises(tmp_path):
     target.chmod(0o640)
     result = run_cli("fix", str(path))
     assert result.returncode == 0, result.stdout
-    assert b"Fixed 2 problems (RTY101 x1, RTY107 x1) in 1 file(s)." in result.stdout
+    assert b"Fixed 2 problems (RTY101 x1, RTY107 x1) in 1 file." in result.stdout
     assert target.read_text() == RUNTIME_YAML
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
     assert not [name for name in os.listdir(path) if name.endswith(".artifact-lint")]

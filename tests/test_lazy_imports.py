@@ -1,4 +1,4 @@
-"""A clean lint stays light: libcst, pandas and oci are imported only when a fix or generator needs them."""
+"""A clean lint stays light: libcst, pandas, oci and pygls are imported only when a fix, generator or the server needs them."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ try:
     cli.main(["lint", sys.argv[1], "--format", sys.argv[2]], standalone_mode=False)
 except SystemExit:
     pass
-heavy = sorted(name for name in ("libcst", "pandas", "oci", "numpy") if name in sys.modules)
+heavy = sorted(name for name in ("libcst", "pandas", "oci", "numpy", "pygls", "lsprotocol") if name in sys.modules)
 print("HEAVY:" + ",".join(heavy), file=sys.stderr)
 """
 

@@ -30,7 +30,8 @@ def _env(repo: Path) -> dict:
     return env
 
 
-def test_commit_is_blocked_until_the_artifact_is_fixed(tmp_path):
+def _project_with_hook(tmp_path: Path) -> Path:
+    """A new git repository whose pre-commit runs this checkout's artifact-lint hook (at HEAD)."""
     repo = tmp_path / "project"
     repo.mkdir()
     git(repo, "init", "-q")
@@ -39,6 +40,11 @@ def test_commit_is_blocked_until_the_artifact_is_fixed(tmp_path):
         f"repos:\n  - repo: {REPO}\n    rev: {head}\n    hooks:\n      - id: artifact-lint\n")
     installed = subprocess.run([*PRE_COMMIT, "install"], cwd=repo, capture_output=True, text=True, env=_env(repo))
     assert installed.returncode == 0, installed.stderr
+    return repo
+
+
+def test_commit_is_blocked_until_the_artifact_is_fixed(tmp_path):
+    repo = _project_with_hook(tmp_path)
     write_files(repo / "models" / "churn", artifact({"runtime.yaml": RUNTIME_YAML.replace("'3.11'", "3.10")}))
     git(repo, "add", "-A")
     blocked = git(repo, "commit", "-q", "-m", "broken artifact")
@@ -49,6 +55,27 @@ def test_commit_is_blocked_until_the_artifact_is_fixed(tmp_path):
     committed = git(repo, "commit", "-q", "-m", "fixed artifact")
     assert committed.returncode == 0, committed.stdout + committed.stderr
     assert "Passed" in committed.stdout + committed.stderr
+
+
+def test_a_model_only_change_is_linted_and_blocked(tmp_path):
+    repo = _project_with_hook(tmp_path)
+    write_files(repo, {"README.md": "# project\n", "notebooks/train.py": "print('not an artifact')\n"})
+    write_files(repo / "models" / "churn", artifact({"helpers.py": "X = 1\n"}))
+    git(repo, "add", "-A")
+    first = git(repo, "commit", "-q", "-m", "artifact and other files")
+    assert first.returncode == 0, first.stdout + first.stderr  # files outside any artifact are passed over
+    assert "not in an artifact" not in first.stdout + first.stderr
+    # the riskiest commit a data scientist makes: only the model file changes, to a pickle the server cannot load
+    write_files(repo / "models" / "churn", {"model.joblib": b"\x80\x02c__main__\nMyModel\nq\x00)\x81q\x01."})
+    git(repo, "add", "-A")
+    blocked = git(repo, "commit", "-q", "-m", "retrained")
+    assert blocked.returncode != 0
+    assert "MDL002" in blocked.stdout + blocked.stderr
+    git(repo, "reset", "-q", "--hard")
+    write_files(repo / "models" / "churn", {"helpers.py": "X = 2\n"})  # a helper module alone maps to its artifact
+    git(repo, "add", "-A")
+    helper = git(repo, "commit", "-q", "-m", "helper")
+    assert helper.returncode == 0 and "artifact-lint" in helper.stdout + helper.stderr
 
 
 def test_try_repo_runs_the_fix_hook_on_the_checkout(tmp_path):

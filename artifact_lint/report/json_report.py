@@ -13,9 +13,9 @@ from artifact_lint.engine import LintRun
 REPORT_VERSION = 1
 
 
-def build_report(run: LintRun) -> dict:
+def build_report(run: LintRun, statistics: bool = False) -> dict:
     diagnostics = run.diagnostics
-    return {
+    report = {
         "version": REPORT_VERSION,
         "tool": {"name": "artifact-lint", "version": __version__},
         "artifacts": [
@@ -40,10 +40,15 @@ def build_report(run: LintRun) -> dict:
             "fixable": sum(1 for d in diagnostics if d.fix is not None),
         },
     }
+    if statistics:
+        from artifact_lint.report.statistics import statistics as per_code
+
+        report["statistics"] = per_code(run)
+    return report
 
 
-def write_json(run: LintRun, stream: TextIO) -> None:
-    json.dump(build_report(run), stream, indent=2, ensure_ascii=False)
+def write_json(run: LintRun, stream: TextIO, statistics: bool = False) -> None:
+    json.dump(build_report(run, statistics), stream, indent=2, ensure_ascii=False)
     stream.write("\n")
 
 

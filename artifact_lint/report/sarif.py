@@ -15,7 +15,8 @@ from typing import TextIO
 
 from artifact_lint import __version__
 from artifact_lint.diagnostics import Diagnostic, Severity
-from artifact_lint.engine import LintRun
+from artifact_lint.engine import ArtifactResult, LintRun
+from artifact_lint.report.paths import file_on_disk, is_zip, location
 from artifact_lint.registry import all_rules
 
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -30,17 +31,16 @@ def repository_root(start: Path | None = None) -> Path:
     return folder
 
 
-def _uri(diagnostic: Diagnostic, kind: str, root: Path) -> str:
-    artifact = Path(diagnostic.artifact)
-    full = artifact if kind == "zip" else artifact / diagnostic.path
+def _uri(result: ArtifactResult, diagnostic: Diagnostic, root: Path) -> str:
+    full = Path(file_on_disk(result, diagnostic))
     try:
         return Path(os.path.relpath(full.resolve(), root)).as_posix()
     except ValueError:
         return full.resolve().as_posix()
 
 
-def _region(diagnostic: Diagnostic, kind: str) -> dict:
-    if diagnostic.span is None or kind == "zip":  # a member's lines are not lines of the zip file
+def _region(result: ArtifactResult, diagnostic: Diagnostic) -> dict:
+    if diagnostic.span is None or is_zip(result):  # a member's lines are not lines of the zip file
         return {"startLine": 1}
     span = diagnostic.span
     return {"startLine": span.start.line, "startColumn": span.start.column, "endLine": span.end.line,
@@ -54,7 +54,7 @@ def _fingerprint(diagnostic: Diagnostic, uri: str, lines: list[str], seen: dict)
     return f"{base}:{seen[base]}"
 
 
-def build_sarif(run: LintRun, root: Path | None = None) -> dict:
+def build_sarif(run: LintRun, root: Path | None = None, statistics: bool = False) -> dict:
     root = root or repository_root()
     rules = all_rules()
     used = sorted({d.code for d in run.diagnostics})
@@ -69,24 +69,20 @@ def build_sarif(run: LintRun, root: Path | None = None) -> dict:
         "properties": {"tags": [code[:3]], "fix": rules[code].fix_kind},
     } for code in used]
     results, seen = [], {}
-    kinds = {result.artifact: result.kind for result in run.results}
-    sources = {(result.artifact, path): lines for result in run.results for path, lines in result.sources.items()}
-    for diagnostic in run.diagnostics:
-        kind = kinds.get(diagnostic.artifact, "directory")
-        uri = _uri(diagnostic, kind, root)
-        where = f":{diagnostic.line}" if diagnostic.span else ""
-        message = diagnostic.message if kind != "zip" else f"{diagnostic.path}{where}: {diagnostic.message}"
+    for result, diagnostic in ((result, diagnostic) for result in run.results for diagnostic in result.diagnostics):
+        uri = _uri(result, diagnostic, root)
+        message = f"{location(result, diagnostic)}: {diagnostic.message}" if is_zip(result) else diagnostic.message
         results.append({
             "ruleId": diagnostic.code, "ruleIndex": index[diagnostic.code], "level": LEVELS[diagnostic.severity],
             "message": {"text": message},
             "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
-                                                "region": _region(diagnostic, kind)}}],
+                                                "region": _region(result, diagnostic)}}],
             "partialFingerprints": {"primaryLocationLineHash": _fingerprint(
-                diagnostic, uri, sources.get((diagnostic.artifact, diagnostic.path), []), seen)},
+                diagnostic, uri, result.sources.get(diagnostic.path, []), seen)},
         })
     notifications = [{"level": "error", "message": {"text": f"{artifact}: {message}"}}
                      for artifact, message in run.all_tool_errors()]
-    return {
+    document = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
@@ -98,8 +94,13 @@ def build_sarif(run: LintRun, root: Path | None = None) -> dict:
                              "toolExecutionNotifications": notifications}],
         }],
     }
+    if statistics:
+        from artifact_lint.report.statistics import statistics as per_code
+
+        document["runs"][0]["properties"] = {"statistics": per_code(run)}
+    return document
 
 
-def write_sarif(run: LintRun, stream: TextIO) -> None:
-    json.dump(build_sarif(run), stream, indent=2, ensure_ascii=False)
+def write_sarif(run: LintRun, stream: TextIO, statistics: bool = False) -> None:
+    json.dump(build_sarif(run, statistics=statistics), stream, indent=2, ensure_ascii=False)
     stream.write("\n")

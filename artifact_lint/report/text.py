@@ -6,7 +6,6 @@ square brackets prints as written. Colour only on a terminal, never with NO_COLO
 
 from __future__ import annotations
 
-import os
 from typing import TextIO
 
 from rich.console import Console
@@ -14,23 +13,12 @@ from rich.text import Text
 
 from artifact_lint.diagnostics import Diagnostic, Severity
 from artifact_lint.engine import ArtifactResult, LintRun
+from artifact_lint.report.paths import location
+from artifact_lint.report.statistics import counts_sentence, fix_hint, plural, statistics_rows
+from artifact_lint.terminal import escapes_allowed
 
 STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 MAX_EXCERPT = 110
-
-
-def display_path(result: ArtifactResult, diagnostic: Diagnostic) -> str:
-    """A path a terminal or editor can open: joined to the artifact folder, or inside the zip."""
-    if result.kind == "zip":
-        return diagnostic.path  # the header names the zip; members cannot be opened directly
-    return os.path.normpath(os.path.join(result.artifact, diagnostic.path)).replace(os.sep, "/")
-
-
-def location(result: ArtifactResult, diagnostic: Diagnostic) -> str:
-    path = display_path(result, diagnostic)
-    if diagnostic.span is None:
-        return path
-    return f"{path}:{diagnostic.span.start.line}:{diagnostic.span.start.column}"
 
 
 def excerpt(lines: list[str], diagnostic: Diagnostic) -> list[Text]:
@@ -59,7 +47,7 @@ def verification_line(summary: dict) -> str:
              if key in timings]
     if "predict_p50" in timings:
         parts.append(f"predict p50 {timings['predict_p50'] * 1000:.1f} ms / p95 {timings['predict_p95'] * 1000:.1f} ms "
-                     f"({timings['predict_runs']} run{'s' if timings['predict_runs'] != 1 else ''})")
+                     f"({plural(timings['predict_runs'], 'run')})")
     isolation = summary.get("isolation") or {}
     cached = " (cached result)" if isolation.get("cached") else ""
     return (f"verify: {', '.join(parts) or 'stopped at ' + str(summary.get('stage'))}; payload: {summary.get('payload')}; "
@@ -73,12 +61,8 @@ def _print_contract(console: Console, result: ArtifactResult) -> None:
         console.print(Text(f"  linted as {contract['kind']} ({contract['source']}: {contract['reason']})", style="dim"))
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def write_text(run: LintRun, stream: TextIO, *, color: bool | None = None, statistics: bool = False) -> None:
-    plain = color is False or bool(os.environ.get("NO_COLOR"))
+    plain = color is False or (color is None and not escapes_allowed(stream))
     console = Console(
         file=stream, highlight=False, soft_wrap=True, emoji=False,
         force_terminal=True if color else None, **({"color_system": None} if plain else {}),
@@ -114,36 +98,18 @@ def write_text(run: LintRun, stream: TextIO, *, color: bool | None = None, stati
     console.print(summary_line(run))
 
 
-def statistics_rows(run: LintRun) -> list[str]:
-    """One line per code: how many findings, the rule's name, and how many can be fixed."""
-    counts: dict[str, list] = {}
-    for diagnostic in run.diagnostics:
-        entry = counts.setdefault(diagnostic.code, [0, diagnostic.name, 0])
-        entry[0] += 1
-        entry[2] += diagnostic.fix is not None
-    rows = sorted(counts.items(), key=lambda item: (-item[1][0], item[0]))
-    return [f"{count:>5}  {code}  {name}" + (f"  ({fixable} fixable)" if fixable else "")
-            for code, (count, name, fixable) in rows]
-
-
 def summary_line(run: LintRun) -> Text:
-    diagnostics = run.diagnostics
-    counts = {severity: sum(1 for d in diagnostics if d.severity == severity) for severity in Severity}
-    artifacts = _plural(len(run.results), "artifact")
+    artifacts = plural(len(run.results), "artifact")
     failures = len(run.all_tool_errors())
-    if not diagnostics and failures:
-        return Text(f"No findings in {artifacts}, but {_plural(failures, 'input')} could not be linted.", style="bold red")
-    if not diagnostics:
+    if not run.diagnostics and failures:
+        return Text(f"No findings in {artifacts}, but {plural(failures, 'input')} could not be linted.", style="bold red")
+    if not run.diagnostics:
         text = Text(f"All checks passed ({artifacts} linted).", style="green")
     else:
-        text = Text(
-            f"Found {_plural(counts[Severity.ERROR], 'error')}, {_plural(counts[Severity.WARNING], 'warning')} "
-            f"and {_plural(counts[Severity.INFO], 'info')} in {artifacts}.",
-            style="bold",
-        )
-        fixable = sum(1 for d in diagnostics if d.fix is not None)
-        if fixable:
-            text += Text(f" {fixable} with a fix (shown in the JSON report).")
+        text = Text(counts_sentence(run), style="bold")
+        hint = fix_hint(run)
+        if hint:
+            text += Text(f" {hint}")
     if failures:
-        text += Text(f" {_plural(failures, 'input')} could not be linted.", style="bold red")
+        text += Text(f" {plural(failures, 'input')} could not be linted.", style="bold red")
     return text

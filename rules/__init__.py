@@ -21,6 +21,7 @@ RULE_MODULES = (
     "security",
     "schemas",
     "model_files",
+    "model_code",
     "verify",
     "tool",
 )

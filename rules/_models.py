@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
 import zipfile
 from dataclasses import dataclass
@@ -86,6 +87,14 @@ def _scans(artifact, path: str, kind: ModelFormat) -> list[tuple[str, PickleScan
                     for where, scan in scan_streams(stream, kind.kind, SCAN_SECONDS)]
     except (ReadError, zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError):
         return []
+
+
+def ships_module(ctx, module: str) -> bool:
+    """Whether the artifact ships `module` (its top-level package or file) next to score.py."""
+    folder = posixpath.dirname(ctx.documents.locate("score.py") or ctx.artifact.member("score.py"))
+    top = module.split(".")[0]
+    base = posixpath.join(folder, top) if folder else top
+    return any(candidate in ctx.artifact.entries for candidate in (base + ".py", base + "/__init__.py", base))
 
 
 def recorded_versions(model: ModelFile) -> dict[str, str]:

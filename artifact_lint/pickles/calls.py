@@ -85,9 +85,12 @@ def render_args(args: Any) -> str:
 
 
 def attribute(value: Any, name: str) -> Global:
-    """`getattr(value, name)`: a global's attribute stays a global; anything else is an unknown object's."""
+    """`getattr(value, name)`: a global's attribute stays a global, a built object's is named after its origin
+    (`code.InteractiveInterpreter(...).runsource`); anything else is an unknown object's."""
     if isinstance(value, Global):
         return value.attribute(name)
+    if isinstance(value, Opaque) and value.origin is not None:
+        return Global(render(value), name)
     return Global(UNKNOWN_OBJECT, name)
 
 

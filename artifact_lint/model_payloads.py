@@ -1,0 +1,227 @@
+"""Code and paths that non-pickle model formats carry: Keras Lambda layers and custom objects, ONNX external data.
+
+Keras writes its model config as JSON (`config.json` in a `.keras` zip; the `model_config` attribute
+of an `.h5` file, found here by its bytes without an HDF5 library). A Lambda layer's function is
+marshalled bytecode, read as data by `pickles.marshal_code`; a custom object names a module the
+load imports. ONNX keeps big tensors in external files named in each TensorProto; the protobuf is
+walked field by field here and tensor payloads are seeked past. Nothing is loaded or run.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import posixpath
+import zipfile
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from artifact_lint.pickles.marshal_code import MarshalError, read_code
+from artifact_lint.pickles.policy import Verdict, judge
+from artifact_lint.pickles.verdicts import judge_code
+
+MAX_CONFIG = 32 * 1024 * 1024
+H5_SEARCHED = 64 * 1024 * 1024  # Keras writes model_config near the start; weights follow
+_CHUNK = 1024 * 1024
+_CONFIG_START = b'{"class_name": '
+KERAS_MODULES = ("keras", "tf_keras", "tensorflow")
+
+
+@dataclass(frozen=True)
+class Payload:
+    verdict: Verdict | None  # DENIED, UNKNOWN, or None for "not judged" (an info)
+    text: str
+
+
+# -- Keras ----------------------------------------------------------------------------------------
+
+
+def keras_v3_config(raw: BinaryIO) -> Any:
+    with zipfile.ZipFile(raw) as archive:
+        info = archive.getinfo("config.json")
+        if info.file_size > MAX_CONFIG:
+            return None
+        return json.loads(archive.read(info).decode("utf-8"))
+
+
+def keras_h5_config(raw: BinaryIO) -> Any:
+    """The JSON model config stored in a Keras HDF5 file, found by its bytes (None when not found)."""
+    searched, tail = 0, b""
+    while searched < H5_SEARCHED:
+        chunk = raw.read(_CHUNK)
+        if not chunk:
+            return None
+        window = tail + chunk
+        index = window.find(_CONFIG_START)
+        if index >= 0:
+            raw.seek(raw.tell() - len(window) + index)
+            text = raw.read(MAX_CONFIG).decode("utf-8", "replace")
+            try:
+                return json.JSONDecoder().raw_decode(text)[0]
+            except ValueError:
+                return None
+        searched += len(chunk)
+        tail = window[-len(_CONFIG_START):]
+    return None
+
+
+def keras_payloads(config: Any) -> list[Payload]:
+    """Lambda layers (their bytecode judged) and custom objects (their module judged) in a Keras model config."""
+    found: list[Payload] = []
+    pending = [config]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        pending.extend(node.values())
+        class_name = node.get("class_name")
+        inner = node.get("config") if isinstance(node.get("config"), dict) else {}
+        if class_name == "Lambda":
+            found.append(_lambda(inner))
+        elif class_name == "__lambda__":
+            continue  # judged with its Lambda layer
+        elif class_name == "function" and isinstance(node.get("module"), str) and isinstance(node.get("config"), str):
+            found.extend(_module_object(f"{node['module']}.{node['config']}", "function"))
+        elif isinstance(node.get("module"), str) and isinstance(class_name, str) and "registered_name" in node:
+            found.extend(_module_object(f"{node['module']}.{class_name}", "custom object"))
+    return found
+
+
+def _lambda(config: dict) -> Payload:
+    name = config.get("name", "?")
+    function = config.get("function")
+    code_text = None
+    if isinstance(function, list) and function and isinstance(function[0], str):
+        code_text = function[0]  # Keras 2: [base64 marshal, defaults, closure]
+    elif isinstance(function, dict) and isinstance(function.get("config"), dict):
+        code_text = function["config"].get("code")  # Keras 3: {"class_name": "__lambda__", "config": {"code": ...}}
+    elif isinstance(function, dict) and function.get("class_name") == "function":
+        return Payload(None, f"has a Lambda layer {name!r} calling {function.get('module')}.{function.get('config')}")
+    if not isinstance(code_text, str):
+        return Payload(Verdict.UNKNOWN, f"has a Lambda layer {name!r} whose function is not stored as bytecode the "
+                                        f"tool can read; it runs when the model is loaded or called")
+    try:
+        code = read_code(base64.b64decode(code_text.encode("ascii"), validate=False))
+    except (MarshalError, binascii.Error, ValueError, UnicodeEncodeError):
+        return Payload(Verdict.UNKNOWN, f"has a Lambda layer {name!r} carrying Python bytecode the tool cannot read; "
+                                        f"it runs when the model is loaded or called")
+    dangers = judge_code(code)
+    if dangers:
+        constants = [repr(text)[:80] for part in code.walk() for text in part.strings if text.strip()][:3]
+        detail = f"; its constants include {', '.join(constants)}" if constants else ""
+        return Payload(Verdict.DENIED, f"has a Lambda layer {name!r} whose bytecode calls {', '.join(dangers[:3])}{detail}")
+    return Payload(None, f"has a Lambda layer {name!r} carrying Python bytecode (function {code.name}); nothing "
+                         f"dangerous was found in it, but it runs with the model")
+
+
+def _module_object(dotted: str, what: str) -> list[Payload]:
+    if dotted.split(".")[0] in KERAS_MODULES:
+        return []
+    verdict = judge(dotted)
+    if verdict is Verdict.DENIED:
+        return [Payload(Verdict.DENIED, f"names the {what} {dotted}, which the load resolves and calls")]
+    if verdict is Verdict.UNKNOWN:
+        return [Payload(Verdict.UNKNOWN, f"names the {what} {dotted}; the load imports its module and runs it")]
+    return []
+
+
+# -- ONNX -------------------------------------------------------------------------------------------
+
+# Field numbers of onnx.proto3 messages the walk descends into.
+_MODEL_GRAPH, _MODEL_FUNCTIONS = 7, 25
+_GRAPH_NODE, _GRAPH_INITIALIZER, _GRAPH_SPARSE = 1, 5, 15
+_NODE_ATTRIBUTE, _FUNCTION_NODE = 5, 7
+_ATTR_T, _ATTR_G, _ATTR_TENSORS, _ATTR_GRAPHS = 5, 6, 10, 11
+_SPARSE_VALUES, _SPARSE_INDICES = 1, 2
+_TENSOR_EXTERNAL = 13
+_ENTRY_KEY, _ENTRY_VALUE = 1, 2
+_DESCEND = {
+    "model": {_MODEL_GRAPH: "graph", _MODEL_FUNCTIONS: "function"},
+    "graph": {_GRAPH_NODE: "node", _GRAPH_INITIALIZER: "tensor", _GRAPH_SPARSE: "sparse"},
+    "function": {_FUNCTION_NODE: "node"},
+    "node": {_NODE_ATTRIBUTE: "attribute"},
+    "attribute": {_ATTR_T: "tensor", _ATTR_G: "graph", _ATTR_TENSORS: "tensor", _ATTR_GRAPHS: "graph"},
+    "sparse": {_SPARSE_VALUES: "tensor", _SPARSE_INDICES: "tensor"},
+    "tensor": {_TENSOR_EXTERNAL: "entry"},
+}
+MAX_FIELDS = 5_000_000
+
+
+class ProtobufError(ValueError):
+    """The bytes are not a protobuf message."""
+
+
+def _varint(raw: BinaryIO) -> int | None:
+    value, shift = 0, 0
+    while True:
+        byte = raw.read(1)
+        if not byte:
+            if shift:
+                raise ProtobufError("truncated varint")
+            return None
+        value |= (byte[0] & 0x7F) << shift
+        if byte[0] < 0x80:
+            return value
+        shift += 7
+        if shift > 63:
+            raise ProtobufError("varint too long")
+
+
+def onnx_external_locations(raw: BinaryIO, size: int) -> list[str]:
+    """The `location` of every external-data entry of the ONNX model in `raw` (tensor payloads are seeked past)."""
+    locations: list[str] = []
+    stack = [("model", size)]  # (message kind, end offset)
+    entry_key = entry_value = None
+    fields = 0
+    while stack:
+        kind, end = stack[-1]
+        if raw.tell() >= end:
+            stack.pop()
+            if kind == "entry" and entry_key == "location" and entry_value is not None:
+                locations.append(entry_value)
+            continue
+        fields += 1
+        if fields > MAX_FIELDS:
+            raise ProtobufError("too many fields")
+        tag = _varint(raw)
+        if tag is None:
+            raise ProtobufError("truncated message")
+        number, wire = tag >> 3, tag & 7
+        if wire == 0:
+            _varint(raw)
+        elif wire == 1:
+            raw.seek(8, 1)
+        elif wire == 5:
+            raw.seek(4, 1)
+        elif wire == 2:
+            length = _varint(raw)
+            if length is None or raw.tell() + length > end:
+                raise ProtobufError("a field runs past its message")
+            child = _DESCEND.get(kind, {}).get(number)
+            if child is not None:
+                if child == "entry":
+                    entry_key = entry_value = None
+                stack.append((child, raw.tell() + length))
+            elif kind == "entry" and number in (_ENTRY_KEY, _ENTRY_VALUE) and length <= 4096:
+                text = raw.read(length).decode("utf-8", "replace")
+                if number == _ENTRY_KEY:
+                    entry_key = text
+                else:
+                    entry_value = text
+            else:
+                raw.seek(length, 1)
+        else:
+            raise ProtobufError(f"wire type {wire} is not used by ONNX")
+    return locations
+
+
+def leaves_folder(location: str, folder: str) -> bool:
+    """Whether an external-data location, relative to the model's folder, points outside the artifact root."""
+    if location.startswith(("/", "\\")) or (len(location) > 1 and location[1] == ":"):
+        return True
+    joined = posixpath.normpath(posixpath.join(folder or ".", location.replace("\\", "/")))
+    return joined == ".." or joined.startswith("../")

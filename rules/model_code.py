@@ -17,10 +17,10 @@ from artifact_lint.rules._samples import artifact
 
 MAX_DENIED_PER_FILE = 5
 MAX_UNKNOWN_SHOWN = 5
-# Formats that may run code the rule cannot read (data-only formats, such as XGBoost, LightGBM, ONNX and
-# safetensors files, need no judging; pickles and Keras configs are judged).
+# Formats that may run code the rule cannot read. Data-only formats (XGBoost, LightGBM, ONNX, safetensors) need
+# no judging; pickles and Keras configs are judged; TorchScript's code/ is TorchScript, compiled by torch itself
+# into torch operators (it cannot call Python), and its pickles are judged.
 NOT_JUDGED = {
-    "torchscript": "its TorchScript code (code/) is compiled and run by torch.jit.load; only its pickles were judged",
     "spark": "a Spark ML folder is loaded by the JVM; its contents were not judged",
     "huggingface": "a Hugging Face folder may hold custom code (trust_remote_code) and weights not judged here",
     "unknown": "its format is not recognised",

@@ -128,6 +128,14 @@ def malicious(folder: Path, marker: Path) -> dict[str, tuple[Path, str]]:
     files["marshal_code.pkl"] = (framed(call(glob("marshal", "loads"), b"C" + bytes([3]) + b"abc")), "marshal.loads(")
     files["build_sets_module.pkl"] = (framed(glob("os", "path") + b"}" + text("sep") + text("!") + b"sb"),
                                       "sets attributes of os.path")
+    buffers: list = []
+    files["protocol5_out_of_band.pkl"] = (pickle.dumps([pickle.PickleBuffer(b"weights"), evil], protocol=5,
+                                                       buffer_callback=buffers.append), f"os.system('{touch}')")
+    files["timeit_unlisted.pkl"] = (framed(call(glob("timeit", "timeit"), text(f"open({str(marker)!r}, 'w')"))),
+                                    "timeit.timeit(")
+    files["pydoc_pipepager.pkl"] = (framed(call(glob("pydoc", "pipepager"), text("x"), text(touch))), "pydoc.pipepager(")
+    files["os_execv_p3.pkl"] = (framed(call(glob("os", "execv"), text("/usr/bin/touch"), tup(text("touch"), text(str(marker)))),
+                                       protocol=3), "os.execv('/usr/bin/touch'")
     arrays_then_payload = [np.arange(100_000, dtype="float64"), np.ones((50, 50)), evil]
 
     def joblib_file(compress):

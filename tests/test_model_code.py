@@ -230,3 +230,58 @@ def test_formats_it_cannot_judge_get_an_info(tmp_path):
     infos = [d for d in run.diagnostics if d.code == "SEC003"]
     assert [(d.severity.name, d.path) for d in infos] == [("INFO", "model.bin")]
     assert "format is not recognised" in infos[0].message
+
+
+# -- hostile bytes: clear errors, never a crash --------------------------------------------------------
+
+
+def _mutations(sample: bytes, count: int, seed: int):
+    import random
+
+    rng = random.Random(seed)
+    for _ in range(count):
+        data = bytearray(sample)
+        for _ in range(rng.randint(1, 4)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        yield bytes(data[: rng.randint(1, len(data))])
+
+
+def test_mutated_marshalled_code_is_read_or_refused(no_loading):
+    sample = marshal.dumps(compile("import os\nos.system('x')\nf = lambda y: (y, 1.5, {'a': b'b'})", "<m>", "exec"))
+    for data in _mutations(sample, 1500, 11):
+        try:
+            read_code(data)
+        except MarshalError:
+            pass
+
+
+def test_mutated_onnx_is_walked_or_refused(tmp_path):
+    from artifact_lint.model_payloads import ProtobufError
+
+    sample = _onnx_with_external(tmp_path, "model.onnx.data").read_bytes()
+    for data in _mutations(sample, 1500, 13):
+        try:
+            onnx_external_locations(io.BytesIO(data), len(data))
+        except ProtobufError:
+            pass
+
+
+def test_mutated_malicious_pickles_never_raise(corpus):
+    _, files, _ = corpus
+    samples = [path.read_bytes() for path, _ in files.values() if path.suffix == ".pkl"]
+    for index, sample in enumerate(samples):
+        for data in _mutations(sample, 60, index):
+            scan = scan_pickle(io.BytesIO(data), max_seconds=1)
+            assert scan.complete != (scan.error is not None or scan.stopped_early is not None)
+
+
+def test_keras_configs_of_any_shape_are_judged_without_error():
+    from artifact_lint.model_payloads import keras_payloads
+
+    shapes = [None, 1, "x", [], {}, {"class_name": "Lambda"}, {"class_name": "Lambda", "config": {"function": 3}},
+              {"class_name": "Lambda", "config": {"function": ["not base64!"]}},
+              {"class_name": "Lambda", "config": {"function": {"config": {"code": "AAAA"}}}},
+              {"class_name": "function", "module": "os", "config": "system"},
+              {"class_name": "X", "module": 3, "registered_name": None}, [[[{"class_name": "Lambda", "config": []}]]]]
+    verdicts = [[payload.verdict for payload in keras_payloads(shape)] for shape in shapes]
+    assert verdicts[9] == [Verdict.DENIED] and verdicts[7] == [Verdict.UNKNOWN] and verdicts[0] == []

@@ -28,7 +28,7 @@ FUNCTION_MAKERS = {("cloudpickle.cloudpickle", "_make_function"), ("cloudpickle.
                    ("cloudpickle.cloudpickle_fast", "_make_function"), ("types", "FunctionType"),
                    ("dill._dill", "_create_function")}
 UNKNOWN_OBJECT = "<object>"
-MAX_CALLS = 20_000  # distinct (target, arguments) pairs kept per scan
+MAX_VARIANTS = 3  # calls kept per target with different arguments (every distinct target is kept)
 _MAX_RENDER = 80
 
 
@@ -108,6 +108,7 @@ class Calls:
         self.functions: list[Function] = []
         self.imported: list[str] = []  # modules imported through __import__, import_module, subimport
         self._seen: set[tuple[str, str]] = set()
+        self._variants: dict[str, int] = {}
 
     def invoke(self, callable_: Any, args: Any, how: str, at: int) -> Any:
         args_tuple = args if isinstance(args, tuple) else ()
@@ -152,25 +153,15 @@ class Calls:
             target = f"function {callable_.name} (stored by value)"
         else:
             target = render(callable_)
+        variants = self._variants.get(target, 0)
+        if variants >= MAX_VARIANTS:
+            return
         text = render_args(args)
-        if (target, text) in self._seen or len(self._seen) >= MAX_CALLS:
+        if (target, text) in self._seen:
             return
         self._seen.add((target, text))
+        self._variants[target] = variants + 1
         self.calls.append(Call(target, text, how, at))
-
-
-def _strings(value: Any, found: list[str], children: list[Code]) -> None:
-    pending = [value]
-    while pending and len(found) < 1000:
-        item = pending.pop()
-        if isinstance(item, str):
-            found.append(item)
-        elif isinstance(item, Code):
-            children.append(item)
-        elif isinstance(item, tuple):
-            pending.extend(reversed(item))
-        elif isinstance(item, Set):
-            pending.extend(item.items)
 
 
 def code_of(args: tuple) -> Code:
@@ -178,13 +169,8 @@ def code_of(args: tuple) -> Code:
     in every CPython signature (types.CodeType, and dill's _create_code after its line table)."""
     for index in range(len(args) - 2):
         if isinstance(args[index], (bytes, Big)) and isinstance(args[index + 1], tuple) and isinstance(args[index + 2], tuple):
-            consts, names = args[index + 1], args[index + 2]
-            strings: list[str] = []
-            children: list[Code] = []
-            _strings(consts, strings, children)
             later = [item for item in args[index + 3:] if isinstance(item, str)]
             name = later[1] if len(later) > 1 else (later[0] if later else "?")
-            return Code(name, tuple(item for item in names if isinstance(item, str)), strings, children)
-    strings, children = [], []
-    _strings(args, strings, children)
-    return Code("?", tuple(strings), strings, children)
+            return Code.of(name, args[index + 2], args[index + 1])
+    everything = Code.of("?", (), args)  # no layout recognised: every string counts as a name
+    return Code("?", tuple(everything.strings), everything.strings, everything.children)

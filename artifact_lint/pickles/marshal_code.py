@@ -86,7 +86,10 @@ class _Reader:
         if kind == "s":
             return self.take(self.count())
         if kind in "tuaA":
-            return self.take(self.count()).decode("utf-8", "surrogatepass")
+            try:
+                return self.take(self.count()).decode("utf-8", "surrogatepass")
+            except UnicodeDecodeError:
+                raise MarshalError("a string is not UTF-8") from None
         if kind in "zZ":
             return self.take(self.take(1)[0]).decode("latin-1")
         if kind in "([<>":
@@ -130,21 +133,8 @@ class _Reader:
             except MarshalError:
                 continue
             if isinstance(consts, tuple) and isinstance(names, tuple) and isinstance(fields.get("name"), str):
-                return _as_code(fields["name"], names, consts)
+                return Code.of(fields["name"], names, consts)
         raise MarshalError("a code object of no known CPython layout")
-
-
-def _as_code(name: str, names: tuple, consts: tuple) -> Code:
-    strings, children, pending = [], [], list(consts)
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            strings.append(item)
-        elif isinstance(item, Code):
-            children.append(item)
-        elif isinstance(item, tuple):
-            pending.extend(item)
-    return Code(name, tuple(item for item in names if isinstance(item, str)), strings, children)
 
 
 def read_code(data: bytes) -> Code:

@@ -92,6 +92,24 @@ class Code:
         self.strings = strings
         self.children = children
 
+    @classmethod
+    def of(cls, name: str, names: tuple, consts: Any) -> Code:
+        """A code object from its co_name, co_names and co_consts (strings and nested code found without recursion)."""
+        strings: list[str] = []
+        children: list[Code] = []
+        pending = [consts]
+        while pending and len(strings) < 1000:
+            item = pending.pop()
+            if isinstance(item, str):
+                strings.append(item)
+            elif isinstance(item, Code):
+                children.append(item)
+            elif isinstance(item, tuple):
+                pending.extend(reversed(item))
+            elif isinstance(item, Set):
+                pending.extend(item.items)
+        return cls(name, tuple(item for item in names if isinstance(item, str)), strings, children)
+
     def walk(self) -> list[Code]:
         """This code and every code object nested in its constants (no recursion)."""
         found, pending = [], [self]

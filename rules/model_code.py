@@ -88,6 +88,7 @@ class ModelRunsCodeWhenLoaded(Rule):
                 if scan.stopped_early:
                     unjudged.append(f"the scan{prefix} stopped early ({scan.stopped_early}); calls after that point "
                                     f"were not judged")
+                unjudged.extend(f"{text}{prefix}" for text in scan.unjudged)
             for payload in self._payloads(ctx, model):
                 (denied if payload.verdict is Verdict.DENIED else unknown if payload.verdict is Verdict.UNKNOWN
                  else unjudged).append(payload.text)

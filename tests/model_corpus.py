@@ -8,6 +8,7 @@ names the call SEC003 must report. Benign files are real models of every framewo
 from __future__ import annotations
 
 import base64
+import io
 import json
 import marshal
 import os
@@ -194,7 +195,11 @@ def _torch_files(evil, touch: str) -> dict:
     def legacy(path: Path) -> None:
         torch.save(state, path, _use_new_zipfile_serialization=False)
 
-    return {"torch_zip.pt": (zipped, f"os.system('{touch}')"), "torch_legacy.pt": (legacy, f"os.system('{touch}')")}
+    inner = io.BytesIO()
+    torch.save(state, inner, _use_new_zipfile_serialization=False)
+    nested = pickle.dumps(Payload(torch.storage._load_from_bytes, inner.getvalue()))
+    return {"torch_zip.pt": (zipped, f"os.system('{touch}')"), "torch_legacy.pt": (legacy, f"os.system('{touch}')"),
+            "torch_nested_load_from_bytes.pkl": (nested, f"os.system('{touch}')")}
 
 
 def _lambda_layer(marker: Path) -> dict:

@@ -285,3 +285,12 @@ def test_keras_configs_of_any_shape_are_judged_without_error():
               {"class_name": "X", "module": 3, "registered_name": None}, [[[{"class_name": "Lambda", "config": []}]]]]
     verdicts = [[payload.verdict for payload in keras_payloads(shape)] for shape in shapes]
     assert verdicts[9] == [Verdict.DENIED] and verdicts[7] == [Verdict.UNKNOWN] and verdicts[0] == []
+
+
+def test_a_nested_file_too_big_to_keep_is_an_info_not_silence(tmp_path, no_loading):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps({"weight": torch.zeros(100_000)}))
+    found = _lint_model_in_place(path)
+    assert [d.severity.name for d in found] == ["INFO"]
+    assert "too big to keep" in found[0].message

@@ -27,6 +27,9 @@ CODE_CONSTRUCTORS = {("types", "CodeType"), ("dill._dill", "_create_code")}
 FUNCTION_MAKERS = {("cloudpickle.cloudpickle", "_make_function"), ("cloudpickle.cloudpickle", "_make_skel_func"),
                    ("cloudpickle.cloudpickle_fast", "_make_function"), ("types", "FunctionType"),
                    ("dill._dill", "_create_function")}
+# Allowed helpers that load a whole nested file from bytes in the pickle (torch pickles each storage this way).
+NESTED_LOADERS = {("torch.storage", "_load_from_bytes")}
+MAX_NESTED = 64  # nested files kept per scan for walking
 UNKNOWN_OBJECT = "<object>"
 MAX_VARIANTS = 3  # calls kept per target with different arguments (every distinct target is kept)
 _MAX_RENDER = 80
@@ -109,6 +112,7 @@ class Calls:
         self.imported: list[str] = []  # modules imported through __import__, import_module, subimport
         self._seen: set[tuple[str, str]] = set()
         self._variants: dict[str, int] = {}
+        self.nested: list[bytes | Big] = []  # files loaded from bytes by NESTED_LOADERS, walked after this stream
 
     def invoke(self, callable_: Any, args: Any, how: str, at: int) -> Any:
         args_tuple = args if isinstance(args, tuple) else ()
@@ -137,6 +141,8 @@ class Calls:
                 name = name.split(".")[0]
             self.imported.append(name)
             return Global(name, "")
+        if key in NESTED_LOADERS and args_tuple and isinstance(args_tuple[0], (bytes, Big)) and len(self.nested) < MAX_NESTED:
+            self.nested.append(args_tuple[0])
         if key in CODE_CONSTRUCTORS:
             return code_of(args_tuple)
         if key in FUNCTION_MAKERS:

@@ -9,18 +9,53 @@ stream is walked with `scan_pickle`, reading forward only.
 from __future__ import annotations
 
 import ast
+import io
 import zipfile
 from typing import BinaryIO
 
-from artifact_lint.model_formats import NUMPY_MAGIC
+from artifact_lint.model_formats import NUMPY_MAGIC, TORCH_LEGACY_MAGIC
+from artifact_lint.pickles.calls import MAX_NESTED
 from artifact_lint.pickles.scan import PickleScan, scan_pickle
+from artifact_lint.pickles.values import Big
 
 TORCH_LEGACY_PICKLES = 5  # magic number, protocol version, sys_info, the object, the storage keys
 _MAX_NPY_HEADER = 1024 * 1024
 
 
 def scan_streams(raw: BinaryIO, kind: str, max_seconds: float) -> list[tuple[str, PickleScan]]:
-    """(where inside the file, scan) for each pickle stream of a file of format `kind` ("" = the file itself)."""
+    """(where inside the file, scan) for each pickle stream of a file of format `kind` ("" = the file itself),
+    with the files nested in each stream (torch's `_load_from_bytes`) walked and merged into it."""
+    scans = _streams(raw, kind, max_seconds)
+    for _, scan in scans:
+        _merge_nested(scan, max_seconds)
+    return scans
+
+
+def _merge_nested(scan: PickleScan, max_seconds: float) -> None:
+    """What the nested files' loads would do counts as this stream's (their own nested files too, MAX_NESTED in
+    all); a nested file too big to have been kept is noted as not judged."""
+    pending, walked = list(scan.nested), 0
+    while pending and walked < MAX_NESTED:
+        blob = pending.pop()
+        walked += 1
+        if isinstance(blob, Big):
+            scan.unjudged.append(f"a nested file of {blob.size:,} bytes (torch.storage._load_from_bytes) was too big "
+                                 f"to keep, so it was not walked")
+            continue
+        kind = "pytorch-legacy" if blob.startswith(TORCH_LEGACY_MAGIC) else "pytorch" if blob.startswith(b"PK") else "pickle"
+        try:
+            inner = _streams(io.BytesIO(blob), kind, max_seconds)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError):
+            continue
+        for _, part in inner:
+            scan.globals.extend(name for name in part.globals if name not in scan.globals)
+            scan.calls.extend(part.calls)
+            scan.functions.extend(part.functions)
+            scan.imported.extend(part.imported)
+            pending.extend(part.nested)
+
+
+def _streams(raw: BinaryIO, kind: str, max_seconds: float) -> list[tuple[str, PickleScan]]:
     if kind in ("pytorch", "torchscript", "numpy-npz"):
         return _zip_streams(raw, kind, max_seconds)
     if kind == "numpy":

@@ -47,6 +47,8 @@ class PickleScan:
     calls: list[Call] = field(default_factory=list)  # every distinct call the load would make, in stream order
     functions: list[Function] = field(default_factory=list)  # functions stored by value (cloudpickle, dill)
     imported: list[str] = field(default_factory=list)  # modules imported by call (__import__, subimport, ...)
+    nested: list = field(default_factory=list)  # bytes (or Big placeholders) of files an allowed helper loads
+    unjudged: list[str] = field(default_factory=list)  # parts of what the load does that were not walked, and why
 
 
 def scan_pickle(raw: BinaryIO, *, max_opcodes: int = 20_000_000, max_seconds: float = 10.0) -> PickleScan:
@@ -75,7 +77,8 @@ def scan_pickle(raw: BinaryIO, *, max_opcodes: int = 20_000_000, max_seconds: fl
     except OSError as error:
         result.error = f"cannot read the file ({error})"
     if machine is not None:
-        result.calls, result.functions, result.imported = machine.calls.calls, machine.calls.functions, machine.calls.imported
+        calls = machine.calls
+        result.calls, result.functions, result.imported, result.nested = calls.calls, calls.functions, calls.imported, calls.nested
     return result
 
 

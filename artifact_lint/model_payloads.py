@@ -24,7 +24,8 @@ from artifact_lint.pickles.verdicts import judge_code
 MAX_CONFIG = 32 * 1024 * 1024
 H5_SEARCHED = 64 * 1024 * 1024  # Keras writes model_config near the start; weights follow
 _CHUNK = 1024 * 1024
-_CONFIG_START = b'{"class_name": '
+_CLASS_NAME = b'"class_name": '
+_KEY_REACH = 512  # how far before "class_name" the config's opening brace may be
 KERAS_MODULES = ("keras", "tf_keras", "tensorflow")
 
 
@@ -46,23 +47,34 @@ def keras_v3_config(raw: BinaryIO) -> Any:
 
 
 def keras_h5_config(raw: BinaryIO) -> Any:
-    """The JSON model config stored in a Keras HDF5 file, found by its bytes (None when not found)."""
+    """The JSON model config stored in a Keras HDF5 file, found by its bytes (None when not found).
+
+    The config's first key is "class_name" (Keras 2) or "module" (tf.keras 2.13+), so the search looks for
+    the first `"class_name": ` and decodes from the outermost `{` shortly before it.
+    """
     searched, tail = 0, b""
     while searched < H5_SEARCHED:
         chunk = raw.read(_CHUNK)
         if not chunk:
             return None
         window = tail + chunk
-        index = window.find(_CONFIG_START)
+        index = window.find(_CLASS_NAME)
         if index >= 0:
-            raw.seek(raw.tell() - len(window) + index)
+            found = raw.tell() - len(window) + index
+            start = max(found - _KEY_REACH, 0)
+            raw.seek(start)
             text = raw.read(MAX_CONFIG).decode("utf-8", "replace")
-            try:
-                return json.JSONDecoder().raw_decode(text)[0]
-            except ValueError:
-                return None
+            marker = text.find(_CLASS_NAME.decode())
+            for brace in (position for position, char in enumerate(text[:marker]) if char == "{"):
+                try:
+                    config = json.JSONDecoder().raw_decode(text, brace)[0]
+                except ValueError:
+                    continue
+                if isinstance(config, dict) and "class_name" in config:
+                    return config
+            return None
         searched += len(chunk)
-        tail = window[-len(_CONFIG_START):]
+        tail = window[-len(_CLASS_NAME):]
     return None
 
 

@@ -227,7 +227,7 @@ def _write_keras_h5(path: Path, marker: Path) -> None:
 
     layer = {"class_name": "Lambda", "config": {"name": "hook", "function": [_keras_lambda_code(str(marker)), None, None],
                                                 "function_type": "lambda"}}
-    config = {"class_name": "Sequential", "config": {"name": "sequential", "layers": [layer]}}
+    config = {"module": "keras", "class_name": "Sequential", "config": {"name": "sequential", "layers": [layer]}}
     with h5py.File(path, "w") as handle:
         handle.attrs["keras_version"] = "2.15.0"
         handle.attrs["model_config"] = json.dumps(config)
@@ -393,5 +393,17 @@ def _keras_benign(folder: Path) -> dict[str, Path]:
         archive.writestr("metadata.json", json.dumps({"keras_version": "3.6.0"}))
         archive.writestr("config.json", json.dumps(_keras_config(layer)))
         archive.writestr("model.weights.h5", b"\x89HDF\r\n\x1a\n")
-    return {path.name: path}
+    written = {path.name: path}
+    try:
+        import h5py
+    except ImportError:
+        return written
+    path = folder / "keras_dense.h5"
+    with h5py.File(path, "w") as handle:
+        handle.attrs["keras_version"] = "2.15.0"
+        handle.attrs["model_config"] = json.dumps({"class_name": "Sequential", "config": {"layers": [
+            {"class_name": "Dense", "config": {"name": "dense", "units": 1, "activation": "sigmoid"}}]}})
+        handle.create_dataset("model_weights/dense/kernel", data=[[0.5]] * 4)
+    written[path.name] = path
+    return written
 

@@ -7,8 +7,8 @@ import zipfile
 
 from artifact_lint.artifact import ReadError
 from artifact_lint.diagnostics import Severity
-from artifact_lint.model_payloads import (Payload, ProtobufError, keras_h5_config, keras_payloads, keras_v3_config,
-                                          leaves_folder, onnx_external_locations)
+from artifact_lint.keras_config import Payload, keras_h5_config, keras_payloads, keras_v3_config
+from artifact_lint.onnx_external import ProtobufError, leaves_folder, onnx_external_locations
 from artifact_lint.pickles.policy import Verdict
 from artifact_lint.pickles.verdicts import judge_scan
 from artifact_lint.registry import Case, Rule

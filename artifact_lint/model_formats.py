@@ -14,7 +14,10 @@ from artifact_lint.artifact import Artifact, ReadError
 
 HEAD_BYTES = 4096
 MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle", ".pt", ".pth", ".h5", ".hdf5", ".keras", ".onnx", ".ubj", ".cbm",
-                  ".sav", ".safetensors", ".model", ".mojo", ".pmml", ".bin", ".tflite", ".pb")
+                  ".sav", ".safetensors", ".model", ".mojo", ".pmml", ".bin", ".tflite", ".pb", ".npy", ".npz")
+# torch.save's legacy format starts with its magic number, pickled as a protocol 2 LONG1.
+TORCH_LEGACY_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
+NUMPY_MAGIC = b"\x93NUMPY"
 COMPRESSION_PREFIXES = {
     b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ": "xz", b"\x5d\x00\x00": "lzma", b"\x04\x22\x4d\x18": "lz4",
     b"ZF": "zlib (joblib < 0.9.3)",
@@ -27,7 +30,8 @@ NOT_MODELS = {"score.py", "runtime.yaml", "input_schema.json", "output_schema.js
 @dataclass(frozen=True)
 class ModelFormat:
     kind: str  # "pickle", "joblib-compressed", "xgboost-json", "xgboost-ubj", "lightgbm-text", "onnx",
-    #            "pytorch", "torchscript", "keras-h5", "keras-v3", "safetensors", "spark", "huggingface", "unknown"
+    #            "pytorch", "pytorch-legacy", "torchscript", "keras-h5", "keras-v3", "safetensors", "numpy",
+    #            "numpy-npz", "spark", "huggingface", "unknown"
     detail: str = ""
 
     @property
@@ -36,7 +40,8 @@ class ModelFormat:
             "pickle": "a pickle", "joblib-compressed": "a compressed joblib file", "xgboost-json": "an XGBoost JSON model",
             "xgboost-ubj": "an XGBoost UBJSON model", "xgboost-binary": "an XGBoost legacy binary model",
             "lightgbm-text": "a LightGBM text model", "onnx": "an ONNX model",
-            "pytorch": "a PyTorch checkpoint", "torchscript": "a TorchScript module", "keras-h5": "a Keras HDF5 model",
+            "pytorch": "a PyTorch checkpoint", "pytorch-legacy": "a PyTorch checkpoint (legacy format)",
+            "numpy": "a numpy array file", "numpy-npz": "a numpy .npz archive", "torchscript": "a TorchScript module", "keras-h5": "a Keras HDF5 model",
             "keras-v3": "a Keras v3 (.keras) model", "safetensors": "safetensors weights", "spark": "a Spark ML model folder",
             "huggingface": "a Hugging Face model folder", "unknown": "a file of unknown format",
         }
@@ -52,6 +57,10 @@ def pickle_protocol(head: bytes) -> int | None:
 def identify_bytes(name: str, head: bytes, artifact: Artifact | None = None, path: str = "") -> ModelFormat:
     """The format of a file from its name and first bytes (and, for zips, its member names)."""
     lower = name.lower()
+    if head.startswith(TORCH_LEGACY_MAGIC):
+        return ModelFormat("pytorch-legacy")
+    if head.startswith(NUMPY_MAGIC):
+        return ModelFormat("numpy")
     if pickle_protocol(head) is not None:
         return ModelFormat("pickle", f"protocol {head[1]}")
     if head.startswith(b"\x78") and lower.endswith((".joblib", ".pkl", ".z", ".pickle")):
@@ -98,6 +107,8 @@ def zip_model_kind(names: list[str]) -> ModelFormat:
         return ModelFormat("pytorch")
     if "config.json" in names and any(n.endswith(".weights.h5") or n == "model.weights.h5" for n in names):
         return ModelFormat("keras-v3")
+    if names and all(n.endswith(".npy") for n in names):
+        return ModelFormat("numpy-npz")
     return ModelFormat("unknown", "zip")
 
 

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
 import zipfile
 from dataclasses import dataclass
 
 from artifact_lint.artifact import ReadError
 from artifact_lint.model_formats import ModelFormat, model_candidates, read_head
-from artifact_lint.pickle_scan import PickleScan, scan_pickle
+from artifact_lint.pickles import PickleScan
+from artifact_lint.pickles.files import scan_streams
 from artifact_lint.rules._files import OPEN, READS, file_argument
 from artifact_lint.rules._flow import ScoreFacts
 from artifact_lint.rules._fold import Folded, fold
 from artifact_lint.rules._imports import call_name
 
 SCAN_SECONDS = 5.0
-PICKLED = ("pickle", "joblib-compressed")
+# Formats whose files hold pickle streams (the loader unpickles them).
+PICKLED = ("pickle", "joblib-compressed", "pytorch", "pytorch-legacy", "torchscript", "numpy", "numpy-npz")
 XGBOOST_VERSION = re.compile(rb'"version"\s*:\s*\[\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\]')
 LIGHTGBM_VERSION = re.compile(rb"(?m)^version=(v\d+)")
 
@@ -25,7 +28,7 @@ LOADERS = {
     "joblib.load": {"pickle", "joblib-compressed"},
     "pickle.load": {"pickle"}, "pickle.loads": {"pickle"}, "cloudpickle.load": {"pickle"}, "dill.load": {"pickle"},
     "pandas.read_pickle": {"pickle", "joblib-compressed"},
-    "torch.load": {"pytorch", "pickle"}, "torch.jit.load": {"torchscript"},
+    "torch.load": {"pytorch", "pytorch-legacy", "pickle"}, "torch.jit.load": {"torchscript"},
     "onnxruntime.InferenceSession": {"onnx"}, "onnx.load": {"onnx"},
     "xgboost.Booster": {"xgboost-json", "xgboost-ubj", "xgboost-binary"}, "lightgbm.Booster": {"lightgbm-text"},
     "tensorflow.keras.models.load_model": {"keras-h5", "keras-v3"}, "keras.models.load_model": {"keras-h5", "keras-v3"},
@@ -35,7 +38,7 @@ ADVICE = {
     "pickle": "joblib.load or pickle.load", "joblib-compressed": "joblib.load", "xgboost-json": "xgboost.Booster().load_model",
     "xgboost-ubj": "xgboost.Booster().load_model", "xgboost-binary": "xgboost.Booster().load_model",
     "lightgbm-text": "lightgbm.Booster(model_file=...)",
-    "onnx": "onnxruntime.InferenceSession", "pytorch": "torch.load", "torchscript": "torch.jit.load",
+    "onnx": "onnxruntime.InferenceSession", "pytorch": "torch.load", "pytorch-legacy": "torch.load", "torchscript": "torch.jit.load",
     "keras-h5": "tf.keras.models.load_model", "keras-v3": "keras.models.load_model",
 }
 
@@ -76,21 +79,22 @@ def _tail(artifact, path: str, size: int, count: int = 512) -> bytes:
 
 
 def _scans(artifact, path: str, kind: ModelFormat) -> list[tuple[str, PickleScan]]:
-    try:
-        if kind.kind in PICKLED:
-            with artifact.open_binary(path) as stream:
-                return [(path, scan_pickle(stream, max_seconds=SCAN_SECONDS))]
-        if kind.kind in ("pytorch", "torchscript"):
-            with artifact.open_binary(path) as stream, zipfile.ZipFile(stream) as archive:
-                scans = []
-                for member in archive.namelist():
-                    if member.endswith("/data.pkl") or member == "data.pkl":
-                        with archive.open(member) as inner:
-                            scans.append((f"{path}:{member}", scan_pickle(inner, max_seconds=SCAN_SECONDS)))
-                return scans
-    except (ReadError, zipfile.BadZipFile, OSError, ValueError, EOFError):
+    if kind.kind not in PICKLED:
         return []
-    return []
+    try:
+        with artifact.open_binary(path) as stream:
+            return [(f"{path}:{where}" if where else path, scan)
+                    for where, scan in scan_streams(stream, kind.kind, SCAN_SECONDS)]
+    except (ReadError, zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError):
+        return []
+
+
+def ships_module(ctx, module: str) -> bool:
+    """Whether the artifact ships `module` (its top-level package or file) next to score.py."""
+    folder = posixpath.dirname(ctx.documents.locate("score.py") or ctx.artifact.member("score.py"))
+    top = module.split(".")[0]
+    base = posixpath.join(folder, top) if folder else top
+    return any(candidate in ctx.artifact.entries for candidate in (base + ".py", base + "/__init__.py", base))
 
 
 def recorded_versions(model: ModelFile) -> dict[str, str]:

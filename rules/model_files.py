@@ -7,7 +7,7 @@ import posixpath
 
 from artifact_lint.diagnostics import Severity
 from artifact_lint.registry import Case, Rule
-from artifact_lint.rules._models import ADVICE, LOADERS, loader_calls, model_files, recorded_versions
+from artifact_lint.rules._models import ADVICE, LOADERS, loader_calls, model_files, recorded_versions, ships_module
 from artifact_lint.rules._python_facts import DISTRIBUTIONS, PROVIDED_BY_SERVICE_PACKS, is_stdlib
 from artifact_lint.rules._runtime import declared_python_minor
 from artifact_lint.rules._samples import artifact, runtime_yaml
@@ -131,24 +131,22 @@ class UnknownPickleModule(Rule):
 
     def check(self, ctx):
         minor = declared_python_minor(ctx)
-        folder = posixpath.dirname(ctx.documents.locate("score.py") or ctx.artifact.member("score.py"))
         for model in model_files(ctx):
             unknown = sorted({module for _, scan in model.scans for module, _ in scan.globals
-                              if not self._known(ctx, module, minor, folder)})
+                              if not self._known(ctx, module, minor)})
             if unknown:
                 yield self.diagnostic(model.path, None,
                                       f"{model.path} needs module(s) {', '.join(unknown[:5])}, which are not in the artifact "
                                       f"and not a known package; unpickling will fail unless the conda pack has them")
 
     @staticmethod
-    def _known(ctx, module: str, minor: int | None, folder: str) -> bool:
+    def _known(ctx, module: str, minor: int | None) -> bool:
         top = module.split(".")[0]
         if module in ("__main__", "__mp_main__") or top in INTERNAL_MODULES:
             return True  # MDL002 reports __main__
         if is_stdlib(top, minor) or top in DISTRIBUTIONS or top in PROVIDED_BY_SERVICE_PACKS:
             return True
-        base = posixpath.join(folder, top) if folder else top
-        return any(candidate in ctx.artifact.entries for candidate in (base + ".py", base + "/__init__.py", base))
+        return ships_module(ctx, module)
 
 
 class LoaderMismatch(Rule):

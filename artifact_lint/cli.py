@@ -99,6 +99,9 @@ def verifier_options(command):
                      help="Memory limit in MB for the whole process tree (the deployment shape's) [default: 8192]."),
         click.option("--repeat", type=click.IntRange(min=1),
                      help="Call predict this many times, for p50/p95 timings [default: 1]."),
+        click.option("--model-folder", "model_folder", type=click.Path(exists=True, file_okay=False),
+                     help="For a model group's shared artifact: a member model's folder, passed to "
+                          "load_model(model_folder) as the service does."),
         click.option("--require-sandbox", is_flag=True,
                      help="Refuse to run without the bubblewrap sandbox (for artifacts you did not write)."),
         click.option("--no-cache", is_flag=True,
@@ -270,7 +273,7 @@ def verify(paths, fmt, config_file, **verifier):
 
 
 def _verifier_settings(python_executable, input_file, input_bytes, timeout, load_timeout, memory, repeat,
-                       require_sandbox, no_cache) -> tuple[dict, bool]:
+                       model_folder, require_sandbox, no_cache) -> tuple[dict, bool]:
     """The verify settings the command line gives (None: the config's or the default), checked before any run."""
     if input_file and input_bytes:
         raise click.UsageError("give --input or --input-bytes, not both")
@@ -283,7 +286,7 @@ def _verifier_settings(python_executable, input_file, input_bytes, timeout, load
             raise click.UsageError(str(error)) from None
     given = {"python": python_executable, "timeout": timeout, "load-timeout": load_timeout, "memory": memory,
              "repeat": repeat, "input": _absolute(input_file), "input-bytes": _absolute(input_bytes),
-             "require-sandbox": True if require_sandbox else None}
+             "model-folder": _absolute(model_folder), "require-sandbox": True if require_sandbox else None}
     return given, not no_cache
 
 

@@ -129,8 +129,10 @@ def lint_artifact(artifact: Artifact, config: Config, verify=None, use_cache: bo
     if verify is not None:
         from artifact_lint.verifier import VerifyError, build_options, verify_artifact
 
+        from artifact_lint.rules._kind import artifact_kind
+
         try:
-            ctx.verify_options = build_options(artifact, config.verify, verify)
+            ctx.verify_options = build_options(artifact, config.verify, verify, artifact_kind(ctx).kind)
             ctx.verification = verify_artifact(artifact, ctx.verify_options, use_cache=use_cache)
             found += _run_phase(ctx, "verify", errors)
         except VerifyError as error:

@@ -87,7 +87,7 @@ class ArtifactLanguageServer(LanguageServer):
             return
         if generation != state.generation:
             return  # an edit came in while linting; its own lint publishes
-        for artifact, message in run.all_tool_errors():
+        for _artifact, message in run.all_tool_errors():
             self.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"artifact-lint: {message}"))
         self.publish(root, state, run.diagnostics)
 

@@ -165,7 +165,7 @@ def _check_constructor(source: str, module: str, name: str) -> None:
         return
     positional = init.args.posonlyargs + init.args.args
     required = [arg.arg for arg in positional[1:len(positional) - len(init.args.defaults)]]
-    required += [arg.arg for arg, default in zip(init.args.kwonlyargs, init.args.kw_defaults) if default is None]
+    required += [arg.arg for arg, default in zip(init.args.kwonlyargs, init.args.kw_defaults, strict=True) if default is None]
     if required:
         raise InitError(f"{name}() needs arguments ({', '.join(required)}) and score.py builds it with none: give them "
                         f"defaults (the values the model was trained with) in {module}")

@@ -164,3 +164,37 @@ def test_lint_verify_takes_the_verify_options(tmp_path):
     assert "VRF006" in codes(report) and "predict did not finish within 1 s" in result.stdout.decode()
     refused = run_cli("lint", "--timeout", "1", str(path))
     assert refused.returncode == 2 and b"need --verify" in refused.stderr
+
+
+GROUP_SCORE = '''\
+import os
+
+
+def load_model(model_folder):
+    with open(os.path.join(model_folder, "model.txt")) as handle:
+        return {"scale": float(handle.read())}
+
+
+def predict(data, model):
+    return {"prediction": [value * model["scale"] for value in data["x"]]}
+'''
+
+
+def test_a_model_group_runs_with_a_member_model_folder(tmp_path):
+    group = {name: text for name, text in FILES.items() if name not in ("model.txt", "model.joblib")}
+    path = make_artifact(tmp_path, {**group, "score.py": GROUP_SCORE})
+    member = tmp_path / "member"
+    member.mkdir()
+    (member / "model.txt").write_text("3.0")
+    code, report = verify_json(str(path), "--model-folder", str(member), "--no-cache")
+    assert code == 0 and report["diagnostics"] == [], report
+    assert report["artifacts"][0]["contract"]["kind"] == "model-group"
+    (member / "model.txt").write_text("not a number")  # the member's content is part of the cached result's key
+    code, report = verify_json(str(path), "--model-folder", str(member))
+    assert codes(report) == ["VRF002"] and "could not convert" in report["diagnostics"][0]["message"]
+    missing = run_cli("verify", str(path))
+    assert missing.returncode == 2 and b"pass --model-folder" in missing.stderr + missing.stdout
+    (tmp_path / "single").mkdir()
+    single = make_artifact(tmp_path / "single", FILES)
+    wrong = run_cli("verify", "--model-folder", str(member), str(single))
+    assert wrong.returncode == 2 and b"for model-group artifacts" in wrong.stderr + wrong.stdout

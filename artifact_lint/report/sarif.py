@@ -69,7 +69,7 @@ def build_sarif(run: LintRun, root: Path | None = None, statistics: bool = False
         "properties": {"tags": [code[:3]], "fix": rules[code].fix_kind},
     } for code in used]
     results, seen = [], {}
-    for result, diagnostic in ((result, diagnostic) for result in run.results for diagnostic in result.diagnostics):
+    for result, diagnostic in ((owner, diagnostic) for owner in run.results for diagnostic in owner.diagnostics):
         uri = _uri(result, diagnostic, root)
         message = f"{location(result, diagnostic)}: {diagnostic.message}" if is_zip(result) else diagnostic.message
         results.append({

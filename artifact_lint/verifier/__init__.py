@@ -12,7 +12,7 @@ import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from artifact_lint.artifact import Artifact, ReadError
+from artifact_lint.artifact import Artifact, DirectoryArtifact, ReadError
 from artifact_lint.verifier.interpreter import Interpreter, InterpreterError, probe
 from artifact_lint.verifier.runner import CHILD, VerifyOptions, VerifyOutcome, run_child
 from artifact_lint.verifier.sandbox import find_bubblewrap
@@ -26,8 +26,9 @@ def cache_folder() -> Path:
 
 
 def cache_key(artifact: Artifact, options: VerifyOptions, interpreter: Interpreter) -> str | None:
-    """Covers every file of the artifact, the payload, every option, the harness, the sandbox and the
-    interpreter's identity (its path, prefix and installed distributions); None when a file is unreadable."""
+    """Covers every file of the artifact (and of a group's member model), the payload, every option, the
+    harness, the sandbox and the interpreter's identity (its path, prefix and installed distributions);
+    None when a file is unreadable."""
     digest = hashlib.sha256(f"v{CACHE_VERSION}".encode())
     bwrap = find_bubblewrap()
     digest.update(json.dumps([os.path.realpath(interpreter.executable), interpreter.prefix, interpreter.fingerprint,
@@ -35,6 +36,14 @@ def cache_key(artifact: Artifact, options: VerifyOptions, interpreter: Interpret
                              default=str).encode())
     digest.update(hashlib.sha256(options.payload).digest())
     digest.update(hashlib.sha256(CHILD.read_bytes()).digest())
+    member = member_artifact(options)
+    for part in (artifact, member) if member is not None else (artifact,):
+        if not _hash_files(part, digest):
+            return None
+    return digest.hexdigest()
+
+
+def _hash_files(artifact: Artifact, digest) -> bool:
     for path, entry in sorted(artifact.entries.items()):
         digest.update(f"{path}\0{entry.kind}\0{entry.size}\0".encode())
         if entry.kind == "file":
@@ -43,8 +52,13 @@ def cache_key(artifact: Artifact, options: VerifyOptions, interpreter: Interpret
                     for chunk in iter(lambda: stream.read(1 << 20), b""):
                         digest.update(chunk)
             except (ReadError, OSError):
-                return None
-    return digest.hexdigest()
+                return False
+    return True
+
+
+def member_artifact(options: VerifyOptions) -> Artifact | None:
+    """The member model's folder a model-group run hands to load_model(model_folder), or None."""
+    return DirectoryArtifact(options.model_folder, Path(options.model_folder)) if options.model_folder else None
 
 
 class VerifyError(Exception):
@@ -52,11 +66,11 @@ class VerifyError(Exception):
 
 
 SETTINGS = {"timeout": float, "load-timeout": float, "memory": int, "repeat": int, "python": str, "input": str,
-            "input-bytes": str, "processes": int, "require-sandbox": bool, "sandbox": str}
+            "input-bytes": str, "processes": int, "require-sandbox": bool, "sandbox": str, "model-folder": str}
 SANDBOXES = ("auto", "none")
 
 
-def build_options(artifact: Artifact, config_table: dict, given: dict) -> VerifyOptions:
+def build_options(artifact: Artifact, config_table: dict, given: dict, contract: str = "model") -> VerifyOptions:
     """Options from [tool.artifact-lint.verify] and the command line (which wins); paths in the config
     are relative to the artifact folder. Without an input, the payload comes from input_schema.json."""
     given = {key: value for key, value in given.items() if value is not None}
@@ -80,6 +94,7 @@ def build_options(artifact: Artifact, config_table: dict, given: dict) -> Verify
         raise VerifyError(f"verify setting sandbox must be one of {', '.join(SANDBOXES)}, not {options.sandbox!r}")
     if options.sandbox == "none" and options.require_sandbox:
         raise VerifyError("verify settings sandbox = \"none\" and require-sandbox contradict each other")
+    options = replace(options, model_folder=_model_folder(artifact, settings.get("model-folder"), contract))
     for key, kind in (("input", "json"), ("input-bytes", "bytes")):
         if key in settings:
             path = Path(settings[key])
@@ -99,6 +114,24 @@ def build_options(artifact: Artifact, config_table: dict, given: dict) -> Verify
 
     payload = synthesise(artifact)
     return replace(options, payload_kind=payload.kind, payload=payload.data, payload_source=payload.source)
+
+
+def _model_folder(artifact: Artifact, given: str | None, contract: str) -> str | None:
+    """A group's member model folder (relative paths in config are relative to the artifact's folder)."""
+    if contract != "model-group":
+        if given:
+            raise VerifyError(f"--model-folder is for model-group artifacts; {artifact.display} is linted as {contract}")
+        return None
+    if not given:
+        raise VerifyError(f"{artifact.display} is a model group's shared artifact: the service calls "
+                          f"load_model(model_folder) with each member model's folder and predict(data, model); pass "
+                          f"--model-folder DIR (a member model's folder) to verify it")
+    folder = Path(given)
+    if not folder.is_absolute():
+        folder = (artifact.path if artifact.kind == "directory" else artifact.path.parent) / folder
+    if not folder.is_dir():
+        raise VerifyError(f"--model-folder {folder}: not a folder")
+    return str(folder.resolve())
 
 
 def _flag(value) -> bool:

@@ -185,8 +185,9 @@ def main():
 
     emit({"event": "stage", "stage": "load"})
     started = time.perf_counter()
+    folder = config.get("model_folder")  # a model group's shared artifact gets a member model's folder
     try:
-        model = score.load_model()
+        model = score.load_model(folder) if folder else score.load_model()
     except BaseException as error:
         return failure("load", error, started)
     timings["load"] = time.perf_counter() - started
@@ -208,7 +209,7 @@ def main():
         emit({"event": "stage", "stage": "predict"})
         started = time.perf_counter()
         try:
-            prediction = score.predict(data)
+            prediction = score.predict(data, model) if folder else score.predict(data)
         except BaseException as error:
             return failure("predict", error, started)
         durations.append(time.perf_counter() - started)

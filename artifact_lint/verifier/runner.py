@@ -22,11 +22,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from artifact_lint.artifact import Artifact
+from artifact_lint.artifact import Artifact, DirectoryArtifact
 from artifact_lint.verifier.cgroups import TreeCgroup
 from artifact_lint.verifier.interpreter import Interpreter
 from artifact_lint.verifier.private_copy import CopyRefused, copy_artifact
-from artifact_lint.verifier.sandbox import ARTIFACT_DIR, HOME, bubblewrap_command, find_bubblewrap, \
+from artifact_lint.verifier.sandbox import ARTIFACT_DIR, HOME, MEMBER_DIR, bubblewrap_command, find_bubblewrap, \
     service_environment
 from artifact_lint.verifier.supervisor import Limits, Observation, Supervisor
 
@@ -47,6 +47,7 @@ class VerifyOptions:
     processes: int = 64  # the whole process tree, the sandbox's own two included
     sandbox: str = "auto"  # "auto": bubblewrap where it works; "none": process only, by choice
     require_sandbox: bool = False
+    model_folder: str | None = None  # a model group's member model: load_model(model_folder), predict(data, model)
 
 
 @dataclass
@@ -116,6 +117,11 @@ def run_child(artifact: Artifact, interpreter: Interpreter, options: VerifyOptio
         (scratch / "artifact").mkdir()
         try:
             copied = copy_artifact(artifact, scratch / "artifact")
+            if options.model_folder:
+                (scratch / "member").mkdir()
+                member = copy_artifact(DirectoryArtifact(options.model_folder, Path(options.model_folder)),
+                                       scratch / "member")
+                copied.skipped += [f"{options.model_folder}/{item}" for item in member.skipped]
         except CopyRefused as error:
             return _refused("copy", "CopyRefused", f"the artifact was not copied into the box: {error}", isolation,
                             copy_refused=True)
@@ -124,6 +130,7 @@ def run_child(artifact: Artifact, interpreter: Interpreter, options: VerifyOptio
         if bwrap is not None:
             command = bubblewrap_command(bwrap, interpreter, scratch, Path(artifact.path), CHILD, write_end)
             environment, cwd, writable = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, None, [HOME, "/tmp"]
+            member_folder = MEMBER_DIR
         else:
             home, temporary = scratch / "home", scratch / "tmp"
             home.mkdir()
@@ -131,7 +138,8 @@ def run_child(artifact: Artifact, interpreter: Interpreter, options: VerifyOptio
             command = [interpreter.path, "-I", "-B", str(CHILD), str(scratch / "artifact"), str(write_end)]
             environment = service_environment(interpreter, False, str(home), str(temporary))
             cwd, writable = home, [str(home), str(temporary)]
-        config = {"token": token, "payload_kind": options.payload_kind, "repeat": options.repeat,
+            member_folder = str(scratch / "member")
+        config = {"model_folder": member_folder if options.model_folder else None,"token": token, "payload_kind": options.payload_kind, "repeat": options.repeat,
                   "sandboxed": bwrap is not None, "guard_network": bwrap is None, "writable": writable,
                   "payload_json": options.payload.decode("utf-8") if options.payload_kind == "json" else None,
                   "payload_hex": options.payload.hex() if options.payload_kind == "bytes" else None}

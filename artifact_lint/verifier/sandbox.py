@@ -22,6 +22,7 @@ from artifact_lint.verifier.interpreter import Interpreter
 
 ARTIFACT_DIR = "/opt/ds/model/deployed_model"  # where the service's container holds the artifact
 HOME = "/home/datascience"
+MEMBER_DIR = "/opt/ds/model/group-member"  # a model group's member model, for load_model(model_folder)
 CHILD_PATH = "/opt/artifact-lint/child.py"
 HOSTNAME = "model-deployment"
 SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -104,6 +105,8 @@ def bubblewrap_command(bwrap: Bubblewrap, interpreter: Interpreter, scratch: Pat
         if os.path.exists(folder) and not _hidden_by(os.path.realpath(folder), private) \
                 and not _under_system(folder):
             command += ["--ro-bind", folder, folder]
+    if (scratch / "member").is_dir():
+        command += ["--ro-bind", str(scratch / "member"), MEMBER_DIR]
     command += ["--ro-bind", str(scratch / "artifact"), ARTIFACT_DIR,
                 "--ro-bind", str(child), CHILD_PATH,
                 "--chdir", HOME]

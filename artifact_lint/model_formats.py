@@ -41,7 +41,8 @@ class ModelFormat:
             "xgboost-ubj": "an XGBoost UBJSON model", "xgboost-binary": "an XGBoost legacy binary model",
             "lightgbm-text": "a LightGBM text model", "onnx": "an ONNX model",
             "pytorch": "a PyTorch checkpoint", "pytorch-legacy": "a PyTorch checkpoint (legacy format)",
-            "numpy": "a numpy array file", "numpy-npz": "a numpy .npz archive", "torchscript": "a TorchScript module", "keras-h5": "a Keras HDF5 model",
+            "numpy": "a numpy array file", "numpy-npz": "a numpy .npz archive", "torchscript": "a TorchScript module",
+            "keras-h5": "a Keras HDF5 model",
             "keras-v3": "a Keras v3 (.keras) model", "safetensors": "safetensors weights", "spark": "a Spark ML model folder",
             "huggingface": "a Hugging Face model folder", "unknown": "a file of unknown format",
         }

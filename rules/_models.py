@@ -38,7 +38,8 @@ ADVICE = {
     "pickle": "joblib.load or pickle.load", "joblib-compressed": "joblib.load", "xgboost-json": "xgboost.Booster().load_model",
     "xgboost-ubj": "xgboost.Booster().load_model", "xgboost-binary": "xgboost.Booster().load_model",
     "lightgbm-text": "lightgbm.Booster(model_file=...)",
-    "onnx": "onnxruntime.InferenceSession", "pytorch": "torch.load", "pytorch-legacy": "torch.load", "torchscript": "torch.jit.load",
+    "onnx": "onnxruntime.InferenceSession", "pytorch": "torch.load", "pytorch-legacy": "torch.load",
+    "torchscript": "torch.jit.load",
     "keras-h5": "tf.keras.models.load_model", "keras-v3": "keras.models.load_model",
 }
 

@@ -78,7 +78,8 @@ def scan_pickle(raw: BinaryIO, *, max_opcodes: int = 20_000_000, max_seconds: fl
         result.error = f"cannot read the file ({error})"
     if machine is not None:
         calls = machine.calls
-        result.calls, result.functions, result.imported, result.nested = calls.calls, calls.functions, calls.imported, calls.nested
+        result.calls, result.functions = calls.calls, calls.functions
+        result.imported, result.nested = calls.imported, calls.nested
     return result
 
 

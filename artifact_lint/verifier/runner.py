@@ -139,7 +139,8 @@ def run_child(artifact: Artifact, interpreter: Interpreter, options: VerifyOptio
             environment = service_environment(interpreter, False, str(home), str(temporary))
             cwd, writable = home, [str(home), str(temporary)]
             member_folder = str(scratch / "member")
-        config = {"model_folder": member_folder if options.model_folder else None,"token": token, "payload_kind": options.payload_kind, "repeat": options.repeat,
+        config = {"token": token, "payload_kind": options.payload_kind, "repeat": options.repeat,
+                  "model_folder": member_folder if options.model_folder else None,
                   "sandboxed": bwrap is not None, "guard_network": bwrap is None, "writable": writable,
                   "payload_json": options.payload.decode("utf-8") if options.payload_kind == "json" else None,
                   "payload_hex": options.payload.hex() if options.payload_kind == "bytes" else None}

@@ -347,6 +347,8 @@ class EnvTypeMismatch(EnvRule):
         pack = _pack(root)
         if found is None or pack is None or found.text is None:
             return
+        if pack.misspelt_service_bucket or pack.misspelt_service_prefix:
+            return  # the path is what is wrong (RTY117), not the type
         declared = found.text.strip()
         if declared in ENV_TYPES and declared != pack.env_type:
             kind = "a service pack" if pack.is_service_pack else \

@@ -22,6 +22,7 @@ RULE_MODULES = (
     "security",
     "schemas",
     "model_files",
+    "model_compat",
     "verify",
     "tool",
 )

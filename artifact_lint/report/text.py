@@ -66,6 +66,17 @@ def verification_line(summary: dict) -> str:
             f"network: {isolation.get('network')}, memory limit {isolation.get('memory_limit_mb')} MB{cached}")
 
 
+def environment_lines(summary: dict) -> list[str]:
+    """verify --env/--pack: the interpreter, and each installed distribution with where its version came from."""
+    environment = summary.get("environment")
+    if not environment:
+        return []
+    how = "reused" if environment.get("cached") else f"built in {environment.get('build_seconds', 0):.1f} s"
+    lines = [f"environment: {environment.get('location')} ({how})"]
+    lines += [f"  {item['name']} {item['version']}: {item['source']}" for item in environment.get("installed", [])]
+    return lines
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
@@ -81,11 +92,13 @@ def write_text(run: LintRun, stream: TextIO, *, color: bool | None = None, stati
         if not result.diagnostics and not result.tool_errors:
             console.print(header + Text("  no findings", style="green"))
             if result.verification is not None:
-                console.print(Text("  " + verification_line(result.verification), style="dim"))
+                for text in [verification_line(result.verification), *environment_lines(result.verification)]:
+                    console.print(Text("  " + text, style="dim"))
             continue
         console.print(header)
         if result.verification is not None:
-            console.print(Text("  " + verification_line(result.verification), style="dim"))
+            for text in [verification_line(result.verification), *environment_lines(result.verification)]:
+                console.print(Text("  " + text, style="dim"))
         for diagnostic in result.diagnostics:
             line = Text("  ") + Text(location(result, diagnostic), style="bold") + Text(" ")
             line += Text(diagnostic.code, style=STYLES[diagnostic.severity])

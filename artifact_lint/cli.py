@@ -169,7 +169,7 @@ def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, jobs, 
     given, use_cache = _verifier_settings(**verifier)
     given.update(_environment(env_mode, pack_dir, given["python"]))
     if not run_verify and any(value is not None for value in given.values()):
-        raise click.UsageError("the verify options (--python, --input, --timeout, ...) need --verify")
+        raise click.UsageError("the verify options (--python, --env, --input, --timeout, ...) need --verify")
     stdin = None
     if stdin_filename:
         paths, stdin = _stdin_artifact(stdin_filename)

@@ -21,7 +21,7 @@ from artifact_lint.rules._models import model_files, recorded_versions
 from artifact_lint.rules._runtime import declared_python_minor
 from artifact_lint.rules._samples import artifact
 from artifact_lint.rules.model_files import _declaring
-from artifact_lint.rules.service_packs import known_pack
+from artifact_lint.rules.service_packs import BASE, known_pack
 
 
 def _sklearn_pickle(module: str, name: str, version: str) -> bytes:
@@ -78,6 +78,8 @@ class ModelVersionIncompatible(Rule):
              expect=[("model.joblib", None)]),
         Case(_on_python(12, _sklearn_pickle("sklearn.ensemble.forest", "RandomForestClassifier", "0.21.3")),
              expect=[("model.joblib", None)]),
+        Case({**BASE, "model.joblib": _sklearn_pickle("sklearn.ensemble._forest", "RandomForestClassifier", "1.3.2")},
+             expect=[("model.joblib", None)], note="the Base pack has scikit-learn 1.5.1"),
     ]
 
     def check(self, ctx):

@@ -1,4 +1,5 @@
-"""Regenerate the `ships` lists of the Base service packs in artifact_lint/data/service_packs.json.
+"""Regenerate the `ships` lists (and the versions, as
+`libraries`) of the Base service packs in artifact_lint/data/service_packs.json.
 
 Oracle documents the Base packs as "the base Python ... for customization" and every service pack
 as coming with the OCI SDK and ADS; so what a Base pack ships is Python's own tools plus the
@@ -18,7 +19,7 @@ DATA = Path(__file__).resolve().parents[1] / "artifact_lint" / "data" / "service
 ALWAYS = ["pip", "setuptools", "wheel"]  # a conda Python always has them
 
 
-def closure(python: str, date: str) -> list[str]:
+def closure(python: str, date: str) -> dict[str, str]:
     from artifact_lint.verifier.environments import uv_binary
 
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
@@ -27,15 +28,18 @@ def closure(python: str, date: str) -> list[str]:
                              "--python-version", python, "--python-platform", "x86_64-manylinux_2_28",
                              "--exclude-newer", date, handle.name], capture_output=True, text=True, check=True)
     Path(handle.name).unlink()
-    return sorted({line.split("==")[0].strip().lower() for line in result.stdout.splitlines() if "==" in line} | set(ALWAYS))
+    pins = dict(line.strip().lower().split("==", 1) for line in result.stdout.splitlines() if "==" in line)
+    return {name: pins.get(name) for name in sorted(set(pins) | set(ALWAYS))}
 
 
 def main() -> int:
     data = json.loads(DATA.read_text(encoding="utf-8"))
     for pack in data["packs"]:
         if pack.get("family") == "base" and pack.get("release_date"):
-            pack["ships"] = closure(pack["python"], pack["release_date"])
-            pack["sources"]["ships"] = {
+            versions = closure(pack["python"], pack["release_date"])
+            pack["ships"] = sorted(versions)
+            pack["libraries"] = {name: version for name, version in versions.items() if version}
+            pack["sources"]["libraries"] = pack["sources"]["ships"] = {
                 "source": "requirements closure of oracle-ads and oci resolved by uv with --exclude-newer "
                           f"{pack['release_date']} (scripts/base_pack_libraries.py); Oracle: every pack comes with the "
                           "OCI SDK and ADS, Base packs hold only Python otherwise",

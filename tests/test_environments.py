@@ -220,6 +220,17 @@ def test_plan_for_a_known_pack_uses_its_date(tmp_path):
     assert "as of generalml_p311_cpu_x86_64_v1's date (known to exist by 2024-09-19" in plan.provenance[0].source
 
 
+def test_plan_for_a_base_pack_pins_its_versions(tmp_path):
+    from artifact_lint.rules.service_packs import BASE
+    from artifact_lint.verifier.environments import plan_environment
+
+    path = make_artifact(tmp_path, {**BASE, "score.py": SCORE.replace("import joblib", "import joblib\nimport sklearn")})
+    plan = plan_environment(_context(path))
+    assert {"joblib==1.4.2", "scikit-learn==1.5.1"} <= set(plan.requirements) and plan.exclude_newer == "2024-08-23"
+    lines = {item.name: item for item in plan.provenance}
+    assert lines["scikit-learn"].source.startswith("python_p311_any_x86_64_v1: requirements closure of oracle-ads")
+
+
 def test_plan_from_an_ads_header_date(tmp_path):
     from artifact_lint.verifier.environments import plan_environment
 

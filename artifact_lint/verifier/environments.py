@@ -167,7 +167,7 @@ def find_python(version: str) -> tuple[str, str]:
     """
     candidates: list[tuple[str, str]] = []
     try:
-        found = subprocess.run([uv_binary(), "python", "find", "--no-python-downloads", version],
+        found = subprocess.run([uv_binary(), "python", "find", "--system", "--no-python-downloads", version],
                                capture_output=True, text=True, timeout=60,
                                env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"})
         if found.returncode == 0 and found.stdout.strip():
@@ -368,7 +368,7 @@ def _build(python: str, folder: Path, plan: Plan, progress: bool) -> dict[str, s
     staging = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.parent.mkdir(parents=True, exist_ok=True)
-    output = None if progress else subprocess.PIPE
+    output = sys.stderr if progress else subprocess.PIPE  # uv and venv report on stderr, never into the report
     try:
         # copies, not symlinks: the verifier caches by the interpreter file, which must be this environment's own
         _run([python, "-m", "venv", "--copies", "--without-pip", str(staging)], output, "create the virtual environment")

@@ -87,13 +87,14 @@ class ServicePackLocation(EnvRule):
 
     ## What it does
     Reads the bucket, namespace and first folder of INFERENCE_ENV_PATH: `service_conda_packs`
-    (or another spelling of `service-conda-packs`), `service-pack/` for `service_pack/`, and
-    namespaces known to be Oracle's internal ones (the development tenancy ADS's own tests use).
+    (or another spelling of `service-conda-packs`) and `service-pack/` for `service_pack/` are
+    errors; a namespace known not to be a region's service-pack namespace (the one ADS reads its
+    service-pack index from) is a warning.
 
     ## Why it matters
     The service installs the pack from exactly that bucket and namespace: a misspelt bucket does
-    not exist, an internal namespace cannot be read, and ADS then treats the pack as a published
-    one, so other checks (and fixes) go wrong too.
+    not exist, and ADS then treats the pack as a published one, so other checks (and fixes) go
+    wrong too; ADS itself rewrites the index namespace to the user's region's before using a path.
 
     ## Example
     `oci://service_conda_packs@id19sfcrra6z/service_pack/cpu/...`.
@@ -125,8 +126,11 @@ class ServicePackLocation(EnvRule):
             message = (f"{pack.object.split('/', 1)[0]!r} should be service_pack (with an underscore): the service-pack "
                        f"objects live under service_pack/")
         elif pack.bucket == knowledge().service_bucket and (knowledge().namespaces.get(pack.namespace) or {}).get("internal"):
-            message = (f"{pack.namespace!r} is Oracle's internal namespace "
-                       f"({knowledge().namespaces[pack.namespace]['source']}); use your region's service namespace")
+            yield self.diagnostic(document.path, node_span(found.value),
+                                  f"{pack.namespace!r} is not a region's service-pack namespace: it is "
+                                  f"{knowledge().namespaces[pack.namespace]['source']}; use the path the Environment "
+                                  f"Explorer shows in your region", severity=Severity.WARNING)
+            return
         else:
             return
         yield self.diagnostic(document.path, node_span(found.value), message)

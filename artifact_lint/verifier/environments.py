@@ -258,64 +258,76 @@ class Plan:
     provenance: list[Provenance]  # what was asked for each, and why
 
 
+@dataclass
+class _Sources:
+    """Where versions come from for one artifact: a known pack's, else the artifact's records, else a date."""
+
+    pack: object = None  # a service_packs.ServicePack
+    pins: dict = field(default_factory=dict)  # distribution -> (version, where recorded)
+    date: str | None = None  # uv's --exclude-newer
+    date_source: str = ""
+
+
 def plan_environment(ctx) -> Plan:
     """What to install, and why, without building anything."""
     from artifact_lint.rules._python_facts import distribution_of
-    from artifact_lint.service_packs import knowledge
 
     declared, slug, path = _declared(ctx)
-    minor = re.fullmatch(r"3\.(\d+)(\.\d+)?", declared or "")
-    if not minor:
+    match = re.fullmatch(r"3\.(\d+)(\.\d+)?", declared or "")
+    if not match:
         raise EnvironmentUnavailable("runtime.yaml declares no usable INFERENCE_PYTHON_VERSION (3.N), so the target "
                                      "environment is unknown; fix runtime.yaml, or pass --pack DIR or --python")
-    version = f"3.{minor.group(1)}"
-    pack = knowledge().pack(slug, path)
-    provenance: list[Provenance] = []
-    exclude_newer = exclude_newer_source = None
-    if pack is not None:
-        exclude_newer = pack.as_of
-        if exclude_newer:
-            when = "released" if pack.release_date else "known to exist by"
-            exclude_newer_source = f"as of {pack.slug}'s date ({when} {exclude_newer}: {pack.source('release_date')})"
-        pins = {}
-    else:
-        pins = recorded_pins(ctx)
-        header = _ads_header(ctx)
-        if header:
-            exclude_newer = header[1]
-            exclude_newer_source = f"as of the date in score.py's ADS header ({exclude_newer})"
-    requirements = []
+    minor = int(match.group(1))
+    sources = _version_sources(ctx, slug, path)
+    requirements, provenance = [], []
     for top, where in sorted(needed_modules(ctx).items()):
         distribution = distribution_of(top)
         if distribution is None:
             provenance.append(Provenance(top, "not installed", f"imported by {where}; no known distribution provides it"))
             continue
-        key = distribution.lower()
-        if pack is not None and key in {name.lower() for name in pack.libraries}:
-            published = next(v for name, v in pack.libraries.items() if name.lower() == key)
-            requirements.append(f"{distribution}=={published}.*" if published.count(".") == 1 else f"{distribution}=={published}")
-            provenance.append(Provenance(distribution, f"=={published}", f"{pack.slug}: {pack.source('libraries')}"))
-        elif key in pins:
-            recorded, source = pins[key]
-            if _has_wheel(key, recorded, int(minor.group(1))):
-                requirements.append(f"{distribution}=={recorded}")
-                provenance.append(Provenance(distribution, f"=={recorded}", f"{source}; needed by {where}"))
-            else:
-                requirements.append(f"{distribution}>={recorded}")
-                provenance.append(Provenance(distribution, f">={recorded}", f"{recorded} {source} has no release for "
-                                                                            f"Python {version}, so the newest; needed by "
-                                                                            f"{where}"))
-        elif exclude_newer:
-            requirements.append(distribution)
-            provenance.append(Provenance(distribution, f"as of {exclude_newer}", f"{exclude_newer_source}; needed by {where}"))
-        else:
-            requirements.append(distribution)
-            provenance.append(Provenance(distribution, "newest", f"nothing records its version; needed by {where}"))
+        requirement, line = _requirement(distribution, minor, sources)
+        requirements.append(requirement)
+        provenance.append(Provenance(distribution, line.version, f"{line.source}; needed by {where}"))
     if not any(line.startswith("setuptools") for line in requirements):  # every conda Python has it (pkg_resources)
         requirements.append("setuptools")
-        provenance.append(Provenance("setuptools", f"as of {exclude_newer}" if exclude_newer else "newest",
+        provenance.append(Provenance("setuptools", f"as of {sources.date}" if sources.date else "newest",
                                      "every conda pack's Python has it"))
-    return Plan(version, sorted(set(requirements)), exclude_newer, provenance)
+    return Plan(f"3.{minor}", sorted(set(requirements)), sources.date, provenance)
+
+
+def _version_sources(ctx, slug: str | None, path: str | None) -> _Sources:
+    from artifact_lint.service_packs import knowledge
+
+    pack = knowledge().pack(slug, path)
+    if pack is not None:
+        if not pack.as_of:
+            return _Sources(pack)
+        when = "released" if pack.release_date else "known to exist by"
+        return _Sources(pack, date=pack.as_of,
+                        date_source=f"as of {pack.slug}'s date ({when} {pack.as_of}: {pack.source('release_date')})")
+    header = _ads_header(ctx)
+    if header:
+        return _Sources(None, recorded_pins(ctx), header[1], f"as of the date in score.py's ADS header ({header[1]})")
+    return _Sources(None, recorded_pins(ctx))
+
+
+def _requirement(distribution: str, minor: int, sources: _Sources) -> tuple[str, Provenance]:
+    """The requirement for one distribution, and the line that says why (version as asked)."""
+    key = distribution.lower()
+    known = {name.lower(): version for name, version in (sources.pack.libraries if sources.pack else {}).items()}
+    if key in known:
+        version = known[key]
+        requirement = f"{distribution}=={version}.*" if version.count(".") == 1 else f"{distribution}=={version}"
+        return requirement, Provenance(distribution, f"=={version}", f"{sources.pack.slug}: {sources.pack.source('libraries')}")
+    if key in sources.pins:
+        recorded, where = sources.pins[key]
+        if _has_wheel(key, recorded, minor):
+            return f"{distribution}=={recorded}", Provenance(distribution, f"=={recorded}", where)
+        return f"{distribution}>={recorded}", Provenance(
+            distribution, f">={recorded}", f"{recorded} {where} has no release for Python 3.{minor}, so the newest")
+    if sources.date:
+        return distribution, Provenance(distribution, f"as of {sources.date}", sources.date_source)
+    return distribution, Provenance(distribution, "newest", "nothing records its version")
 
 
 def _has_wheel(distribution: str, version: str, minor: int) -> bool:

@@ -131,5 +131,5 @@ class ModelVersionIncompatible(Rule):
             return None  # MDL006 compares with the configured versions
         known = pack.libraries.get(library) if pack is not None else None
         if known and library in NOT_PORTABLE and _minor_release(known) != _minor_release(recorded):
-            return f"{pack.slug} has {library} {known}{portable}"
+            return f"{pack.slug} has {library} {known} ({pack.source('libraries')}){portable}"
         return None

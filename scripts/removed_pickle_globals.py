@@ -95,7 +95,7 @@ def removals(releases: list[tuple[str, dict]]) -> tuple[dict[str, dict], dict[st
     {name: {"last_with": version, "first_without": version}}."""
     names: dict[str, dict] = {}
     modules: dict[str, dict] = {}
-    for (old, before), (new, after) in zip(releases, releases[1:]):
+    for (old, before), (new, after) in zip(releases, releases[1:], strict=False):
         for module, (defined, _) in before.items():
             if module not in after:
                 modules.setdefault(module, {"last_with": old, "first_without": new})

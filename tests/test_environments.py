@@ -12,8 +12,10 @@ import os
 import time
 from pathlib import Path
 
+import jsonschema
 import pytest
 
+from artifact_lint.report.json_report import report_schema
 from artifact_lint.rules._samples import runtime_yaml
 from tests.helpers import lint, make_artifact, run_cli
 
@@ -94,8 +96,9 @@ def _verify(path: Path, cache_env: dict, *extra: str):
 
 
 def _single(stdout: bytes) -> dict:
-    """The report's one artifact, with its diagnostics."""
+    """The report's one artifact, with its diagnostics (the report checked against its schema)."""
     data = json.loads(stdout)
+    jsonschema.validate(data, report_schema())
     return {**data["artifacts"][0], "diagnostics": data["diagnostics"], "tool_errors": data["tool_errors"]}
 
 

@@ -128,6 +128,22 @@ def _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, r
     return loader, overrides
 
 
+def environment_options(command):
+    """--env/--pack: verify in the environment the deployment will have (see verifier.environments)."""
+    command = click.option("--pack", "pack_dir", type=click.Path(exists=True, file_okay=False),
+                           help="An unpacked conda pack (as ~/conda/<slug>): verify with its python and check against "
+                                "its conda-meta.")(command)
+    return click.option("--env", "env_mode", type=click.Choice(["auto"]), default=None,
+                        help="auto: build (once, cached) the environment runtime.yaml declares: its Python, the "
+                             "libraries of the known service pack or those the artifact records.")(command)
+
+
+def _environment(env_mode, pack_dir, python_executable=None) -> dict:
+    if python_executable and (env_mode or pack_dir):
+        raise click.UsageError("give --python, or --env/--pack, not both")
+    return {"env": env_mode, "pack": _absolute(pack_dir)}
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github", "ads"]), default=None,
@@ -144,10 +160,11 @@ def _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, r
               help="Processes to lint many artifacts with [default: the number of CPUs].")
 @click.option("--online", is_flag=True, default=None,
               help="Check that the conda pack exists in Object Storage (needs `artifact-lint[oci]` and credentials).")
+@environment_options
 @selection_options
 @verifier_options
 def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, jobs, online, select, ignore, extend_select,
-         fail_on, exit_zero, runtime, kind, config_file, skip_outside, **verifier):
+         fail_on, exit_zero, runtime, kind, config_file, skip_outside, env_mode, pack_dir, **verifier):
     """Lint artifact folders, artifact zips, folders holding artifacts, or catalog model OCIDs.
 
     A folder holding score.py or runtime.yaml is an artifact; any other folder is searched for
@@ -161,8 +178,9 @@ def lint(paths, fmt, output_file, statistics, stdin_filename, run_verify, jobs, 
     loader, overrides = _loader_and_overrides(config_file, select, ignore, extend_select, fail_on, runtime, kind)
     overrides["online"] = online
     given, use_cache = _verifier_settings(**verifier)
+    given.update(_environment(env_mode, pack_dir, given["python"]))
     if not run_verify and any(value is not None for value in given.values()):
-        raise click.UsageError("the verify options (--python, --input, --timeout, ...) need --verify")
+        raise click.UsageError("the verify options (--python, --env, --input, --timeout, ...) need --verify")
     buffers = None
     if stdin_filename:
         paths, buffers = _stdin_artifact(stdin_filename)
@@ -251,7 +269,8 @@ def fix(paths, unsafe_fixes, show_diff, fmt, select, ignore, extend_select, fail
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
               help="Use this config file instead of the nearest pyproject.toml / artifact-lint.toml.")
-def verify(paths, fmt, config_file, **verifier):
+@environment_options
+def verify(paths, fmt, config_file, env_mode, pack_dir, **verifier):
     """Run score.py like the service: import, load_model(), predict(data), in a sandbox.
 
     The sandbox is bubblewrap: a private read-only copy of the artifact at the service's path,
@@ -267,6 +286,7 @@ def verify(paths, fmt, config_file, **verifier):
     loader, overrides = _loader_and_overrides(config_file, None, None, None, None, None)
     overrides["select"] = ("VRF",)
     given, use_cache = _verifier_settings(**verifier)
+    given.update(_environment(env_mode, pack_dir, given["python"]))
     run = lint_paths(list(paths), loader, overrides, verify=given, use_cache=use_cache)
     render(run, fmt, sys.stdout)
     sys.exit(run.exit_code())

@@ -31,6 +31,17 @@ class PackPath:
         return self.bucket == SERVICE_BUCKET and self.object.startswith("service_pack/")
 
     @property
+    def misspelt_service_bucket(self) -> bool:
+        """The bucket is Oracle's service bucket spelt another way (`service_conda_packs`, `Service-Conda-Pack`)."""
+        return self.bucket != SERVICE_BUCKET and _canonical(self.bucket) == _canonical(SERVICE_BUCKET)
+
+    @property
+    def misspelt_service_prefix(self) -> bool:
+        """In Oracle's bucket, the object starts with service_pack/ spelt another way (`service-pack/`)."""
+        first = self.object.split("/", 1)[0]
+        return self.bucket == SERVICE_BUCKET and first != "service_pack" and _canonical(first) == "servicepack"
+
+    @property
     def last_segment(self) -> str:
         return self.object.rstrip("/").rsplit("/", 1)[-1]
 
@@ -42,6 +53,10 @@ class PackPath:
     def slug(self) -> str:
         """The slug ADS writes: the last segment for service packs, '' for published ones."""
         return self.last_segment if self.is_service_pack else ""
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_ .]", "", name.lower()).rstrip("s")
 
 
 def pythons_named_by(slug: str | None, path: str | None) -> list[tuple[str, int]]:

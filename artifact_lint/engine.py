@@ -121,21 +121,30 @@ def lint_artifact(artifact: Artifact, config: Config, verify=None, use_cache: bo
     if getattr(artifact, "problem", None):
         selected = {"ART008"}  # nothing else can be said of a zip that cannot be opened, and that must be said
         verify = None
+    if verify is not None:
+        from artifact_lint.verifier.environments import with_pack_versions
+
+        config = with_pack_versions(artifact, config, verify)
     ctx = LintContext(artifact, config, Documents(artifact), selected)
     errors: list[str] = []
+    environment = None
     found = _run_phase(ctx, "main", errors)
     if config.online:
         found += _run_phase(ctx, "online", errors)
     if verify is not None:
-        from artifact_lint.verifier import VerifyError, build_options, verify_artifact
-
         from artifact_lint.rules._kind import artifact_kind
+        from artifact_lint.verifier import VerifyError, build_options, verify_artifact
+        from artifact_lint.verifier.environments import EnvironmentUnavailable, split_settings, target_environment
 
         try:
-            ctx.verify_options = build_options(artifact, config.verify, verify, artifact_kind(ctx).kind)
+            table, verify, wanted = split_settings(config.verify, verify)
+            environment = target_environment(ctx, wanted)
+            if environment is not None:
+                verify = {**verify, "python": environment.python}
+            ctx.verify_options = build_options(artifact, table, verify, artifact_kind(ctx).kind)
             ctx.verification = verify_artifact(artifact, ctx.verify_options, use_cache=use_cache)
             found += _run_phase(ctx, "verify", errors)
-        except VerifyError as error:
+        except (VerifyError, EnvironmentUnavailable) as error:
             errors.append(str(error))
     # Ignored findings first, so that an ignored precise finding does not hide the one it supersedes.
     diagnostics = drop_superseded([d for d in found if not _per_file_ignored(d, config)])
@@ -150,6 +159,8 @@ def lint_artifact(artifact: Artifact, config: Config, verify=None, use_cache: bo
     cited = {diagnostic.path for diagnostic in diagnostics}
     sources = {document.path: document.lines for document in ctx.documents.loaded_documents() if document.path in cited}
     summary = ctx.verification.summary(ctx.verify_options) if ctx.verification is not None else None
+    if summary is not None and environment is not None:
+        summary["environment"] = environment.summary()
     return ArtifactResult(artifact.display, artifact.kind, diagnostics, errors, config.fail_on, sources, summary,
                           _contract(ctx, errors))
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 
 from artifact_lint.conda_pack import PackPath, pythons_named_by
+from artifact_lint.service_packs import knowledge
 
 SERVICE_NAMESPACE = "id19sfcrra6z"
 # Service packs whose Object Storage path is known without asking the service (the path holds a
-# human title that the slug does not): slug -> path below service_pack/.
-KNOWN_SERVICE_PACKS = {
-    "generalml_p311_cpu_x86_64_v1": "cpu/General_Machine_Learning_for_CPUs_on_Python_3.11/1.0/generalml_p311_cpu_x86_64_v1",
-}
+# human title that the slug does not): slug -> object path, from the service-pack knowledge base.
+KNOWN_SERVICE_PACKS = {slug: pack.pack_path for slug, pack in knowledge().packs.items() if pack.pack_path}
 PYTHON = re.compile(r"^3\.\d{1,2}(\.\d+)?$")
 
 
@@ -26,7 +25,7 @@ def resolve_conda_env(value: str) -> tuple[str, str, str]:
     if pack is not None:
         return text, pack.slug, pack.env_type
     if text in KNOWN_SERVICE_PACKS:
-        path = f"oci://service-conda-packs@{SERVICE_NAMESPACE}/service_pack/{KNOWN_SERVICE_PACKS[text]}"
+        path = f"oci://service-conda-packs@{SERVICE_NAMESPACE}/{KNOWN_SERVICE_PACKS[text]}"
         return path, text, "data_science"
     raise CondaEnvError(
         f"{value!r} is neither an oci://bucket@namespace/path nor a service-pack slug artifact-lint knows "

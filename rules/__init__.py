@@ -9,6 +9,7 @@ RULE_MODULES = (
     "inventory",
     "runtime_yaml_structure",
     "runtime_yaml_values",
+    "service_packs",
     "score_contract",
     "score_names",
     "score_syntax_version",
@@ -23,6 +24,7 @@ RULE_MODULES = (
     "schemas",
     "model_files",
     "model_code",
+    "model_compat",
     "verify",
     "tool",
 )

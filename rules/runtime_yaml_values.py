@@ -28,6 +28,7 @@ from artifact_lint.rules._runtime import (
     replace_value,
 )
 from artifact_lint.rules._samples import RUNTIME_YAML, SERVICE_PACK_PATH, artifact, runtime_yaml
+from artifact_lint.service_packs import knowledge
 from artifact_lint.yaml_nodes import FLOAT, is_blank, is_number, walk_pairs
 
 PUBLISHED_PATH = "oci://my-bucket@mynamespace/conda_environments/cpu/churn/1.0/churn_v1_0"
@@ -363,6 +364,8 @@ class EnvTypeMismatch(EnvRule):
         pack = _pack(root)
         if found is None or pack is None or found.text is None:
             return
+        if pack.misspelt_service_bucket or pack.misspelt_service_prefix:
+            return  # the path is what is wrong (RTY117), not the type
         declared = found.text.strip()
         if declared not in ENV_TYPES or declared == pack.env_type:
             return
@@ -441,7 +444,8 @@ class PythonMismatch(EnvRule):
 
     ## What it does
     Service pack slugs spell their Python (`_p311_` is 3.11) and their paths often do
-    (`Python_3.11`); the declared version must name the same minor version.
+    (`Python_3.11`); the declared version must name the same minor version. Where neither does
+    but the path names a service pack artifact-lint knows, the pack's own Python counts.
 
     ## Why it matters
     The pack's interpreter is what runs score.py. A mismatch means the declared version is wrong
@@ -458,7 +462,11 @@ class PythonMismatch(EnvRule):
     code, name, severity = "RTY112", "python-mismatch", Severity.ERROR
     ads_test = None
     valid = [Case(artifact())]
-    invalid = [Case(artifact({"runtime.yaml": runtime_yaml(python="'3.8'")}), expect=[(7, 31)])]
+    invalid = [Case(artifact({"runtime.yaml": runtime_yaml(python="'3.8'")}), expect=[(7, 31)]),
+               Case(artifact({"runtime.yaml": runtime_yaml(
+                   python="'3.8'", slug="''", path="oci://service-conda-packs@id19sfcrra6z/service_pack/cpu/generalml/"
+                                                    "1.0/generalml_p311_cpu_x86_64_v1")}), expect=[(7, 31)],
+                    note="neither slug nor path spells the Python; the known pack's Python is 3.11")]
 
     def check_env(self, ctx, document, root):
         version = find_env_key(root, PYTHON_VERSION)
@@ -467,9 +475,14 @@ class PythonMismatch(EnvRule):
             return
         slug = find_env_key(root, ENV_SLUG)
         path = find_env_key(root, ENV_PATH)
-        clashes = [(where, other) for where, other in pythons_named_by(_text(slug), _text(path)) if other != minor]
+        named = pythons_named_by(_text(slug), _text(path))
+        pack = knowledge().pack(_text(slug), _text(path))
+        if pack is not None and not named:  # a known pack whose slug and path do not spell its Python here
+            named = [(f"service pack {pack.slug} (built for Python {pack.python})", pack.python_minor)]
+        clashes = [(where, other) for where, other in named if other != minor]
         if clashes:
-            said = " and ".join(f"the {where} says 3.{other}" for where, other in clashes)
+            said = " and ".join(f"the {where} says 3.{other}" if where in ("slug", "path") else f"the {where}"
+                                for where, other in clashes)
             yield self.diagnostic(document.path, node_span(version.value),
                                   f"{PYTHON_VERSION} is 3.{minor} but {said}; declare the pack's Python version")
 

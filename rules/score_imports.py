@@ -231,9 +231,9 @@ class ThirdPartyImport(ScoreRule):
                                       f"runtime.yaml declares 3.{minor}: it imports only if a package provides it",
                                       severity=Severity.WARNING)
                 continue
-            if is_stdlib(top, minor) or top in PROVIDED_BY_SERVICE_PACKS:
-                continue
             distribution = distribution_of(top)
+            if is_stdlib(top, minor) or top in PROVIDED_BY_SERVICE_PACKS or (distribution and _pack_lists(ctx)):
+                continue  # a known pack's own list decides (RTY118)
             if distribution:
                 message = (f"score.py imports {top} (pip: {distribution}), which Oracle's general ML conda packs do "
                            f"not ship; make sure the inference conda pack has it")
@@ -242,6 +242,14 @@ class ThirdPartyImport(ScoreRule):
                            f"a package, make sure the inference conda pack has it; if it is your module, add "
                            f"{top}.py to the artifact next to score.py")
             yield self.diagnostic(document.path, document.span(item.node), message)
+
+
+def _pack_lists(ctx) -> bool:
+    """runtime.yaml names a service pack whose full package list is known."""
+    from artifact_lint.rules.service_packs import known_pack
+
+    pack = known_pack(ctx)
+    return pack is not None and pack.ships is not None
 
 
 def local_module_files(ctx) -> list[str]:

@@ -20,6 +20,9 @@ CHECK = (
     "from artifact_lint.rules import RULE_MODULES; "
     "assert importlib.util.find_spec('rules') is None, 'top-level rules installed'; "
     "assert importlib.util.find_spec('generators') is None, 'top-level generators installed'; "
+    "from artifact_lint.service_packs import knowledge; assert knowledge().packs, 'service-pack data missing'; "
+    "from artifact_lint.library_support import oldest_supporting, removed_global; "
+    "assert oldest_supporting('scikit-learn', 12) and removed_global('sklearn.ensemble.forest', 'X', '1.3.0'); "
     "print(artifact_lint.rules.__file__); print(artifact_lint.generators.__file__)"
 )
 

@@ -61,6 +61,17 @@ def _print_contract(console: Console, result: ArtifactResult) -> None:
         console.print(Text(f"  linted as {contract['kind']} ({contract['source']}: {contract['reason']})", style="dim"))
 
 
+def environment_lines(summary: dict) -> list[str]:
+    """verify --env/--pack: the interpreter, and each installed distribution with where its version came from."""
+    environment = summary.get("environment")
+    if not environment:
+        return []
+    how = "reused" if environment.get("cached") else f"built in {environment.get('build_seconds', 0):.1f} s"
+    lines = [f"environment: {environment.get('location')} ({how})"]
+    lines += [f"  {item['name']} {item['version']}: {item['source']}" for item in environment.get("installed", [])]
+    return lines
+
+
 def write_text(run: LintRun, stream: TextIO, *, color: bool | None = None, statistics: bool = False) -> None:
     plain = color is False or (color is None and not escapes_allowed(stream))
     console = Console(
@@ -73,12 +84,14 @@ def write_text(run: LintRun, stream: TextIO, *, color: bool | None = None, stati
             console.print(header + Text("  no findings", style="green"))
             _print_contract(console, result)
             if result.verification is not None:
-                console.print(Text("  " + verification_line(result.verification), style="dim"))
+                for text in [verification_line(result.verification), *environment_lines(result.verification)]:
+                    console.print(Text("  " + text, style="dim"))
             continue
         console.print(header)
         _print_contract(console, result)
         if result.verification is not None:
-            console.print(Text("  " + verification_line(result.verification), style="dim"))
+            for text in [verification_line(result.verification), *environment_lines(result.verification)]:
+                console.print(Text("  " + text, style="dim"))
         for diagnostic in result.diagnostics:
             line = Text("  ") + Text(location(result, diagnostic), style="bold") + Text(" ")
             line += Text(diagnostic.code, style=STYLES[diagnostic.severity])

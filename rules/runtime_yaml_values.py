@@ -355,8 +355,9 @@ class EnvTypeMismatch(EnvRule):
         Case(artifact({"runtime.yaml": runtime_yaml(path=PUBLISHED_PATH, slug="''")}), expect=[(6, 25)],
              fixed={"runtime.yaml": runtime_yaml(path=PUBLISHED_PATH, slug="''", env_type="published")}),
         Case(artifact({"runtime.yaml": runtime_yaml(path=SERVICE_PACK_PATH.replace("service-conda-packs",
-                                                                                   "service_conda_packs"))}),
-             expect=[(6, 25)], note="a misspelt bucket: no fix guesses (tests/test_artifact_kinds.py checks it)"),
+                                                                                   "team-packs"))}),
+             expect=[(6, 25)], note="a service-pack layout in another bucket: no fix guesses which is wrong "
+                                    "(a misspelt service bucket is RTY117's; tests/test_artifact_kinds.py checks both)"),
     ]
 
     def check_env(self, ctx, document, root):

@@ -172,9 +172,15 @@ def test_env_type_fix_does_not_guess_when_the_bucket_is_misspelt(tmp_path):
     from rules._samples import SERVICE_PACK_PATH, runtime_yaml
 
     misspelt = runtime_yaml(path=SERVICE_PACK_PATH.replace("service-conda-packs", "service_conda_packs"))
-    [finding] = [d for d in lint(make_artifact(tmp_path, artifact({"runtime.yaml": misspelt}))).diagnostics
+    found = lint(make_artifact(tmp_path, artifact({"runtime.yaml": misspelt}))).diagnostics
+    assert "RTY110" not in [d.code for d in found]  # one cause, one finding: the bucket is what is wrong
+    [finding] = [d for d in found if d.code == "RTY117"]
+    assert finding.fix is None and "service_conda_packs" in finding.message
+    (tmp_path / "other").mkdir()
+    elsewhere = runtime_yaml(path=SERVICE_PACK_PATH.replace("service-conda-packs", "team-packs"))
+    [finding] = [d for d in lint(make_artifact(tmp_path / "other", artifact({"runtime.yaml": elsewhere}))).diagnostics
                  if d.code == "RTY110"]
-    assert finding.fix is None and "'service_conda_packs', not 'service-conda-packs'" in finding.message
+    assert finding.fix is None and "'team-packs', not 'service-conda-packs'" in finding.message
     (tmp_path / "own").mkdir()
     own = runtime_yaml(path="oci://my-packs@mytenancy/conda/churn_v1", slug="''")
     [finding] = [d for d in lint(make_artifact(tmp_path / "own", artifact({"runtime.yaml": own}))).diagnostics

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from artifact_lint.rules._flow import CallSite
 from artifact_lint.rules._fold import Folded, fold
 from artifact_lint.rules._imports import call_name
+from artifact_lint.rules._semantic import CallSite
 
 # qualified call name (".name" = a method on any object) -> the path argument: position, keyword, or "self"
 READS = {

@@ -99,7 +99,8 @@ def static_value(expression: ast.expr, lookup: Callable[[str], object], qualifie
     if isinstance(expression, ast.Constant):
         return expression.value
     if isinstance(expression, (ast.Name, ast.Attribute)):
-        if qualified(expression) in ("typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"):
+        named = expression.id if isinstance(expression, ast.Name) else expression.attr
+        if named == "TYPE_CHECKING" and qualified(expression) in ("typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"):
             return False
         return lookup(expression.id) if isinstance(expression, ast.Name) else UNKNOWN
     if isinstance(expression, ast.UnaryOp) and isinstance(expression.op, ast.Not):

@@ -90,6 +90,7 @@ class ModuleModel:
         self._statement: dict[int, ast.stmt | None] = {}
         self._parent_statement: dict[int, ast.stmt | None] = {}
         self.stores: dict[int, Counter] = defaultdict(Counter)  # names bound per scope (0 = module level)
+        self._calls: list[CallSite] | None = None
         self._index()
         self.imports = ImportMap(self.by_type[ast.Import] + self.by_type[ast.ImportFrom], package)
         self.module_env = Environment(self.imports, single_assignments(self.tree.body, include_nested_blocks=False),
@@ -179,6 +180,10 @@ class ModuleModel:
         """The scope Python resolves `name` in (module, function, lambda, class body or comprehension)."""
         return self._symbol_scope[id(name)]
 
+    def statement_of(self, node: ast.AST) -> ast.stmt | None:
+        """The innermost statement holding `node` (a statement is its own)."""
+        return self._statement.get(id(node))
+
     def statements_around(self, node: ast.AST) -> Iterator[ast.stmt]:
         """The statements enclosing `node`, innermost first."""
         statement = self._statement.get(id(node))
@@ -243,12 +248,16 @@ class ModuleModel:
         return any(isinstance(c.func, ast.Name) and c.func.id == function.name and (c.args or c.keywords)
                    for c in self.nodes(ast.Call))
 
-    def calls(self) -> Iterator[CallSite]:
+    def calls(self) -> list[CallSite]:
         """Every call evaluated at module level or in a def (lambda bodies excluded), with its environment."""
-        for call in self.nodes(ast.Call):
-            scope = self._scope.get(id(call))
-            if scope is None or isinstance(scope, DEFS):
-                yield CallSite(call, scope, self.env_of(scope), self)
+        if self._calls is None:
+            sites = []
+            for call in self.nodes(ast.Call):
+                scope = self._scope.get(id(call))
+                if scope is None or isinstance(scope, DEFS):
+                    sites.append(CallSite(call, scope, self.env_of(scope), self))
+            self._calls = sites
+        return self._calls
 
     def calls_in(self, function: FunctionNode | None) -> Iterator[CallSite]:
         env = self.env_of(function)

@@ -65,7 +65,7 @@ class UnboundFlow:
         for node in own:
             kind = type(node)
             if kind is ast.Name and module.symbol_scope(node) is function:
-                statement = next(module.statements_around(node), None)
+                statement = module.statement_of(node)
                 if isinstance(node.ctx, ast.Load) or isinstance(node.ctx, ast.Del):
                     self.uses[id(statement)].append(node)
                 if not isinstance(node.ctx, ast.Load):

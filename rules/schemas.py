@@ -533,7 +533,7 @@ class InputSchemaMissing(Rule):
             for node in module.nodes(ast.Constant):
                 if not (isinstance(node.value, str) and node.value.endswith("input_schema.json")) or module.is_dead(node):
                     continue
-                if module.is_guarded(node) or _reads_only_if_present(model, "input_schema.json"):
+                if module.is_guarded(node) or _reads_only_if_present(ctx, "input_schema.json"):
                     yield self.diagnostic(module.path, module.document.span(node),
                                           "score.py reads input_schema.json only if it exists, and the artifact has "
                                           "none: request columns keep JSON's types; generate it from sample data",
@@ -545,10 +545,9 @@ class InputSchemaMissing(Rule):
                 return
 
 
-def _reads_only_if_present(model, name: str) -> bool:
+def _reads_only_if_present(ctx, name: str) -> bool:
     """score.py opens `name`, and only behind `if os.path.exists(...)` or `except FileNotFoundError`."""
-    from artifact_lint.rules._files import file_access
+    from artifact_lint.rules._files import file_accesses
 
-    reads = [site for site in model.all_calls() if not site.dead and (access := file_access(site)) is not None
-             and not access.writes and access.path.text.endswith(name)]
-    return bool(reads) and all(site.guarded for site in reads)
+    reads = [access for access in file_accesses(ctx) if not access.writes and access.path.text.endswith(name)]
+    return bool(reads) and all(access.site.guarded for access in reads)

@@ -7,7 +7,7 @@ import posixpath
 
 from artifact_lint.diagnostics import Applicability, Edit, Fix, Position, Severity, Span
 from artifact_lint.registry import Case
-from artifact_lint.rules._files import FileAccess, file_access
+from artifact_lint.rules._files import file_accesses
 from artifact_lint.rules._fold import Folded, fold
 from artifact_lint.rules._samples import SCORE_PY, artifact, with_helper
 from artifact_lint.rules._score import ScoreRule
@@ -54,12 +54,6 @@ def _model_like(path: str) -> bool:
     return path.lower().endswith(MODEL_SUFFIXES)
 
 
-def _accesses(ctx) -> list[FileAccess]:
-    """File reads and writes in score.py and its helper modules that can run (statically dead code cannot)."""
-    def compute():
-        model = SemanticModel.of(ctx)
-        return [access for site in model.all_calls() if not site.dead and (access := file_access(site)) is not None]
-    return ctx.cached("score.file_access", compute)
 
 
 class ModelFileMissing(ScoreRule):
@@ -129,7 +123,7 @@ class ModelFileMissing(ScoreRule):
                     and "/" not in folded.text.lstrip("./") and not score.is_dead(value):
                 yield score, value, Folded(folded.text, "artifact"), f"{name} on line {value.lineno}", False
         start_up = {id(site.call) for site in model.startup_calls()}
-        for access in _accesses(ctx):
+        for access in file_accesses(ctx):
             if access.path.base == "artifact" and not access.writes and id(access.site.call) in start_up:
                 yield (access.site.module, access.argument, access.path, f"read by {access.operation}() at start-up",
                        access.site.guarded)
@@ -174,7 +168,7 @@ class RelativeToWorkingDirectory(ScoreRule):
     ]
 
     def check_score(self, ctx, document, tree):
-        for access in _accesses(ctx):
+        for access in file_accesses(ctx):
             if access.path.base != "cwd" or access.writes:
                 continue
             module = access.site.module
@@ -237,7 +231,7 @@ class AbsolutePath(ScoreRule):
                     expect=[("helpers.py", 5, 24)])]
 
     def check_score(self, ctx, document, tree):
-        for access in _accesses(ctx):
+        for access in file_accesses(ctx):
             if access.path.base == "absolute" and not access.writes:
                 module = access.site.module
                 yield self.diagnostic(module.path, module.document.span(access.argument),
@@ -273,7 +267,7 @@ class WritesOutsideWritableArea(ScoreRule):
                     expect=[("helpers.py", 3, 31)])]
 
     def check_score(self, ctx, document, tree):
-        for access in _accesses(ctx):
+        for access in file_accesses(ctx):
             if not access.writes:
                 continue
             module = access.site.module

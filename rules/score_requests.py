@@ -36,6 +36,7 @@ class RequestFlow:
     def __init__(self, model: SemanticModel):
         self.model = model
         self.done: set[tuple[int, frozenset[str]]] = set()
+        self._names_in: dict[int, tuple[ast.AST, frozenset[str]]] = {}
         # (module, call, qualified name, tainted arguments, functions on the way)
         self.reached: list[tuple[ModuleModel, ast.Call, str, list[ast.expr], tuple[str, ...]]] = []
 
@@ -59,31 +60,37 @@ class RequestFlow:
         self.done.add(key)
         names = set(tainted)
         nodes = [node for node in module.own(function) if not module.is_dead(node)]
+        flows = [(self._names(target), self._names(value)) for node in nodes for target, value in _assignments(node)]
         changed = True
         while changed:  # propagate through assignments until nothing new is tainted
             changed = False
-            for node in nodes:
-                for target, value in _assignments(node):
-                    if _tainted(value, names):
-                        new = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)} - names
-                        if new:
-                            names |= new
-                            changed = True
+            for targets, sources in flows:
+                if sources & names and not targets <= names:
+                    names |= targets
+                    changed = True
+
+        def tainted(expression: ast.AST) -> bool:
+            return bool(self._names(expression) & names)
+
         for node in nodes:
             if type(node) is not ast.Call:
                 continue
-            hit = [argument for argument in _arguments(node) if _tainted(argument, names)]
+            hit = [argument for argument in _arguments(node) if tainted(argument)]
             if hit:
                 self.reached.append((module, node, call_name(module.imports, node), hit, via))
             target = self.model.resolve(module, node)
-            if target is not None:
-                params = _parameters_receiving(target[1], node, lambda a: _tainted(a, names))
+            if target is not None and hit:
+                params = _parameters_receiving(target[1], node, tainted)
                 if params:
                     self.run(target[0], target[1], frozenset(params), via + (target[1].name,))
 
-
-def _tainted(expression: ast.AST, names: set[str]) -> bool:
-    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(expression))
+    def _names(self, expression: ast.AST) -> frozenset[str]:
+        """The names an expression reads or binds, computed once per expression."""
+        known = self._names_in.get(id(expression))
+        if known is None or known[0] is not expression:
+            known = (expression, frozenset(n.id for n in ast.walk(expression) if isinstance(n, ast.Name)))
+            self._names_in[id(expression)] = known
+        return known[1]
 
 
 def _assignments(node: ast.AST):

@@ -12,6 +12,7 @@ from artifact_lint.registry import Case, Rule
 from artifact_lint.rules._samples import artifact
 
 MAX_SCANNED_FILE = 2 * 1024 * 1024
+BINARY_PROBE = 8192  # a NUL byte in the first 8 KiB means a binary file
 MAX_SCANNED_TOTAL = 64 * 1024 * 1024
 MAX_FINDINGS_PER_FILE = 5
 SECRET_PATTERNS = (
@@ -96,12 +97,14 @@ class SecretInArtifact(Rule):
             if entry.kind != "file" or entry.size > MAX_SCANNED_FILE or budget <= 0:
                 continue
             try:
-                data = ctx.artifact.read_bytes(path, MAX_SCANNED_FILE)
-            except ReadError:
+                with ctx.artifact.open_binary(path) as stream:
+                    data = stream.read(BINARY_PROBE)
+                    if b"\0" in data:
+                        continue  # binary: a model, not a credentials file (and not read further)
+                    data += stream.read(MAX_SCANNED_FILE - len(data))
+            except (ReadError, OSError):
                 continue
             budget -= len(data)
-            if b"\0" in data[:8192]:
-                continue  # binary: a model, not a credentials file
             text = data.decode("utf-8", "replace")
             for label, start, end in find_secrets(PurePosixPath(path).name, text)[:MAX_FINDINGS_PER_FILE]:
                 yield self.diagnostic(path, _span(text, start, end),

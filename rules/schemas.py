@@ -5,10 +5,10 @@ from __future__ import annotations
 import ast
 import difflib
 import json
+from typing import TYPE_CHECKING
 
 from artifact_lint.artifact import format_size
 from artifact_lint.diagnostics import Applicability, Edit, Fix, Position, Severity, Span
-from artifact_lint.jsondoc import JsonNode
 from artifact_lint.registry import Case, Rule
 from artifact_lint.rules._samples import SCORE_PY, artifact, with_helper
 from artifact_lint.rules._schema import (
@@ -28,6 +28,9 @@ from artifact_lint.rules._schema import (
     iter_nodes,
     schema_items,
 )
+
+if TYPE_CHECKING:  # the JSON parser loads only when an artifact has JSON files
+    from artifact_lint.jsondoc import JsonNode
 
 METADATA_LIMIT = 32000
 

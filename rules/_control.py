@@ -141,12 +141,22 @@ def exists_polarity(test: ast.expr, qualified) -> int:
     return 0
 
 
-def catches_missing_file(handler: ast.ExceptHandler) -> bool:
+def caught_names(handler: ast.ExceptHandler) -> frozenset[str] | None:
+    """The exception names an `except` clause lists (`subprocess.CalledProcessError` as its last part); None: bare."""
     if handler.type is None:
-        return False
+        return None
     kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-    names = {kind.attr if isinstance(kind, ast.Attribute) else getattr(kind, "id", "") for kind in kinds}
-    return bool(names & MISSING_FILE_ERRORS)
+    return frozenset(kind.attr if isinstance(kind, ast.Attribute) else getattr(kind, "id", "") for kind in kinds)
+
+
+def catches(handler: ast.ExceptHandler, names, bare: bool) -> bool:
+    """Whether the handler catches one of `names`; `bare` says what a bare `except:` counts as."""
+    caught = caught_names(handler)
+    return bare if caught is None else bool(caught & set(names))
+
+
+def catches_missing_file(handler: ast.ExceptHandler) -> bool:
+    return catches(handler, MISSING_FILE_ERRORS, bare=False)
 
 
 class ControlFacts:

@@ -13,6 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from artifact_lint.rules._control import catches
+
 COMPREHENSIONS = {ast.ListComp: "listcomp", ast.SetComp: "setcomp", ast.DictComp: "dictcomp", ast.GeneratorExp: "genexpr"}
 SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, *COMPREHENSIONS)
 
@@ -60,14 +62,7 @@ def _tables(table: symtable.SymbolTable) -> Iterator[symtable.SymbolTable]:
 
 def _guarded_by_name_error(module, use: ast.Name) -> bool:
     """A use inside a `try:` body that catches NameError (deliberate probing)."""
-    return any(_catches_name_error(handler) for handler in module.try_handlers(use))
-
-
-def _catches_name_error(handler: ast.ExceptHandler) -> bool:
-    if handler.type is None:
-        return False
-    kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-    return any(isinstance(kind, ast.Name) and kind.id in ("NameError", "UnboundLocalError") for kind in kinds)
+    return any(catches(handler, ("NameError", "UnboundLocalError"), bare=False) for handler in module.try_handlers(use))
 
 
 def module_bound_names(top: symtable.SymbolTable) -> set[str]:

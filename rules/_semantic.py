@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from artifact_lint.documents import PythonDocument
-from artifact_lint.rules._control import UNKNOWN, ControlFacts, never_completes, static_value
+from artifact_lint.rules._control import UNKNOWN, ControlFacts, catches, never_completes, static_value
 from artifact_lint.rules._fold import SCORE_FILE, Environment, Folded, fold, function_environment, single_assignments
 from artifact_lint.rules._imports import ImportMap, absolute_module, call_name
 
@@ -269,7 +269,7 @@ class ModuleModel:
         """Absolute imports (and relative ones resolved in a package), in source order."""
         found = []
         for node in sorted(self.nodes(ast.Import) + self.nodes(ast.ImportFrom), key=lambda n: (n.lineno, n.col_offset)):
-            guarded = any(_catches_import_error(h) for h in self.try_handlers(node))
+            guarded = any(catches(h, IMPORT_ERRORS, bare=True) for h in self.try_handlers(node))
             if isinstance(node, ast.Import):
                 found.extend(ImportedModule(node, alias.name, guarded) for alias in node.names)
             else:
@@ -277,13 +277,6 @@ class ModuleModel:
                 if module:
                     found.append(ImportedModule(node, module, guarded))
         return found
-
-
-def _catches_import_error(handler: ast.ExceptHandler) -> bool:
-    if handler.type is None:
-        return True
-    kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-    return any(isinstance(k, ast.Name) and k.id in IMPORT_ERRORS for k in kinds)
 
 
 class ModuleIndex:

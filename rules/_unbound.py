@@ -15,7 +15,7 @@ import ast
 from collections import defaultdict
 from dataclasses import dataclass
 
-from artifact_lint.rules._control import UNKNOWN
+from artifact_lint.rules._control import UNKNOWN, catches
 
 LOOPS = (ast.For, ast.AsyncFor, ast.While)
 
@@ -193,7 +193,7 @@ class UnboundFlow:
     # -- what a reader sees and the flow does not ---------------------------------------------
     def _excused(self, use: ast.Name) -> bool:
         around = list(self.module.statements_around(use))
-        if any(_catches(handler, ("NameError", "UnboundLocalError")) for handler in self.module.try_handlers(use)):
+        if any(catches(handler, ("NameError", "UnboundLocalError"), bare=True) for handler in self.module.try_handlers(use)):
             return True
         tests = {ast.dump(s.test) for s in around if isinstance(s, (ast.If, ast.While))}
         loops = {id(s) for s in around if isinstance(s, LOOPS)}
@@ -204,13 +204,6 @@ class UnboundFlow:
             if loops & {id(s) for s in enclosing}:
                 return True
         return False
-
-
-def _catches(handler: ast.ExceptHandler, names: tuple[str, ...]) -> bool:
-    if handler.type is None:
-        return True
-    kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-    return any(isinstance(kind, ast.Name) and kind.id in names for kind in kinds)
 
 
 def unbound_uses(module, function) -> list[UnboundUse]:

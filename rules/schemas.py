@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from artifact_lint.artifact import format_size
 from artifact_lint.diagnostics import Applicability, Edit, Fix, Position, Severity, Span
 from artifact_lint.registry import Case, Rule
-from artifact_lint.rules._samples import SCORE_PY, artifact, with_helper
+from artifact_lint.rules._samples import SCORE_PY, artifact
 from artifact_lint.rules._schema import (
     CONSTRAINT_KEYS,
     DOMAIN_KEYS,

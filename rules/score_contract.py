@@ -8,7 +8,7 @@ from artifact_lint.diagnostics import Applicability, Edit, Fix, Severity, Span
 from artifact_lint.registry import Case, Rule
 from artifact_lint.rules._python_facts import RUNNING_MINOR
 from artifact_lint.rules._runtime import declared_python_minor
-from artifact_lint.rules._samples import SCORE_PY, artifact, with_helper
+from artifact_lint.rules._samples import SCORE_PY, artifact
 from artifact_lint.rules._score import (
     ADS_TEST_FOR,
     ENTRY_POINTS,

@@ -7,6 +7,7 @@ import ast
 
 from artifact_lint.diagnostics import Severity
 from artifact_lint.registry import Case
+from artifact_lint.rules._control import catches
 from artifact_lint.rules._fold import fold
 from artifact_lint.rules._imports import call_name
 from artifact_lint.rules._samples import SCORE_PY, artifact, with_helper
@@ -54,11 +55,7 @@ def _describe_outreach(name: str, site: CallSite) -> str | None:
 
 
 def _is_probe_handler(handler: ast.ExceptHandler) -> bool:
-    if handler.type is None:
-        return True
-    kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-    names = {kind.attr if isinstance(kind, ast.Attribute) else getattr(kind, "id", "") for kind in kinds}
-    return bool(names & PROBE_HANDLERS)
+    return catches(handler, PROBE_HANDLERS, bare=True)
 
 
 class NetworkAtStartup(ScoreRule):

@@ -89,7 +89,9 @@ class ModuleModel:
         self._symbol_scope: dict[int, ast.AST] = {}  # Python's own scope of a Name (class bodies, comprehensions)
         self._statement: dict[int, ast.stmt | None] = {}
         self._parent_statement: dict[int, ast.stmt | None] = {}
-        self.stores: dict[int, Counter] = defaultdict(Counter)  # names bound per scope (0 = module level)
+        # Names bound per scope as Python binds them (0: module; a def, lambda, class body or comprehension's id)
+        self.stores: dict[int, Counter] = defaultdict(Counter)
+        self._scope_parent: dict[int, ast.AST] = {}  # id(def, lambda, class, comprehension) -> enclosing scope
         self._calls: list[CallSite] | None = None
         self._index()
         self.imports = ImportMap(self.by_type[ast.Import] + self.by_type[ast.ImportFrom], package)
@@ -116,23 +118,24 @@ class ModuleModel:
                 statement = node
             kind = type(node)
             by_type[kind].append(node)
-            scope_key = id(scope) if scope is not None else 0
-            own[scope_key].append(node)
+            own[id(scope) if scope is not None else 0].append(node)
             scope_of[key] = scope
             statement_of[key] = statement
+            names_key = 0 if symbols is tree else id(symbols)  # where Python binds a name stored here
             if kind is ast.Name:
                 symbol_of[key] = symbols
                 if not isinstance(node.ctx, ast.Load):
-                    stores[scope_key][node.id] += 1
+                    stores[names_key][node.id] += 1
                 continue
             if kind in DEFS or kind is ast.Lambda or kind is ast.ClassDef:
                 outer = _outer_parts(node)
+                self._scope_parent[key] = symbols
                 if kind is ast.ClassDef:
-                    stores[scope_key][node.name] += 1
+                    stores[names_key][node.name] += 1
                     inner, inner_scope = node.body, scope  # a class body runs where the class statement is
                 else:
                     if kind is not ast.Lambda:
-                        stores[scope_key][node.name] += 1
+                        stores[names_key][node.name] += 1
                     for argument in _arguments(node):
                         stores[key][argument.arg] += 1
                     inner, inner_scope = ([node.body] if kind is ast.Lambda else node.body), node
@@ -145,14 +148,15 @@ class ModuleModel:
                 for generator in rest:
                     inner += [generator.target, generator.iter, *generator.ifs]
                 inner += [node.key, node.value] if kind is ast.DictComp else [node.elt]
+                self._scope_parent[key] = symbols
                 stack.extend((child, scope, node, statement) for child in reversed(inner))
                 stack.append((first.iter, scope, symbols, statement))
                 continue
             if kind is ast.ExceptHandler and node.name:
-                stores[scope_key][node.name] += 1
+                stores[names_key][node.name] += 1
             elif kind is ast.Import or kind is ast.ImportFrom:
                 for alias in node.names:
-                    stores[scope_key][alias.asname or alias.name.split(".")[0]] += 1
+                    stores[names_key][alias.asname or alias.name.split(".")[0]] += 1
             children = []
             for field in node._fields:
                 if field in SKIPPED_FIELDS:
@@ -179,6 +183,19 @@ class ModuleModel:
     def symbol_scope(self, name: ast.Name) -> ast.AST:
         """The scope Python resolves `name` in (module, function, lambda, class body or comprehension)."""
         return self._symbol_scope[id(name)]
+
+    def visibly_bound(self, name: ast.Name) -> bool:
+        """`name` is bound in its own scope, an enclosing function's, or at module level (so never a NameError
+        for want of a binding anywhere; whether it is bound yet is another question)."""
+        scope = self._symbol_scope[id(name)]
+        own = True
+        while scope is not self.tree:
+            if (own or not isinstance(scope, ast.ClassDef)) and self.stores.get(id(scope), {}).get(name.id):
+                return True
+            own = False
+            scope = self._scope_parent[id(scope)]
+        return bool(self.stores.get(0, {}).get(name.id)) or (
+            name.id in self.global_names and any(stores.get(name.id) for stores in self.stores.values()))
 
     def statement_of(self, node: ast.AST) -> ast.stmt | None:
         """The innermost statement holding `node` (a statement is its own)."""

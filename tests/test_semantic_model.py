@@ -106,3 +106,18 @@ def test_certainly_unbound_is_an_error_and_possibly_unbound_a_warning(tmp_path):
     run = lint(make_artifact(tmp_path, artifact({"score.py": text})))
     found = sorted((d.span.start.column, d.severity) for d in run.diagnostics if d.code == "SCR204")
     assert found == [(12, Severity.WARNING), (19, Severity.ERROR)]
+
+
+@pytest.mark.parametrize(("text", "undefined"), [
+    ("def a():\n    y = 1\n\ndef b():\n    return y\n", ["y"]),
+    ("class C:\n    size = 1\n    def m(self):\n        return size\n", ["size"]),
+    ("def f():\n    global G\n    return G\n", ["G"]),
+    ("def f():\n    global G\n    G = 1\n\ndef g():\n    return G\n", []),
+    ("def outer():\n    z = 1\n    class C:\n        w = z\n    return [z for _ in C.w]\n", []),
+])
+def test_undefined_names_fast_path_agrees_with_the_compiler(text, undefined):
+    from artifact_lint.rules._python_facts import MODULE_NAMES, builtin_names
+    from artifact_lint.rules._scopes import undefined_names
+
+    found = undefined_names(module(text), builtin_names(None) | MODULE_NAMES)
+    assert [item.name for item in found] == undefined

@@ -26,6 +26,7 @@ FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 SKIPPED_FIELDS = frozenset({"ctx", "op", "ops"})  # shared singleton nodes (Load, Add, Eq): nothing to index
+_FIELDS: dict[type, tuple[str, ...]] = {}  # node type -> the fields that can hold child nodes
 MAX_MODULES = 64
 IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError", "Exception")
 
@@ -122,6 +123,8 @@ class ModuleModel:
             scope_of[key] = scope
             statement_of[key] = statement
             names_key = 0 if symbols is tree else id(symbols)  # where Python binds a name stored here
+            if kind is ast.Constant:
+                continue
             if kind is ast.Name:
                 symbol_of[key] = symbols
                 if not isinstance(node.ctx, ast.Load):
@@ -139,8 +142,8 @@ class ModuleModel:
                     for argument in _arguments(node):
                         stores[key][argument.arg] += 1
                     inner, inner_scope = ([node.body] if kind is ast.Lambda else node.body), node
-                stack.extend((child, inner_scope, node, statement) for child in reversed(inner))
-                stack.extend((child, scope, symbols, statement) for child in reversed(outer))
+                stack += [(child, inner_scope, node, statement) for child in reversed(inner)]
+                stack += [(child, scope, symbols, statement) for child in reversed(outer)]
                 continue
             if kind in COMPREHENSIONS:
                 first, *rest = node.generators
@@ -149,7 +152,7 @@ class ModuleModel:
                     inner += [generator.target, generator.iter, *generator.ifs]
                 inner += [node.key, node.value] if kind is ast.DictComp else [node.elt]
                 self._scope_parent[key] = symbols
-                stack.extend((child, scope, node, statement) for child in reversed(inner))
+                stack += [(child, scope, node, statement) for child in reversed(inner)]
                 stack.append((first.iter, scope, symbols, statement))
                 continue
             if kind is ast.ExceptHandler and node.name:
@@ -157,16 +160,19 @@ class ModuleModel:
             elif kind is ast.Import or kind is ast.ImportFrom:
                 for alias in node.names:
                     stores[names_key][alias.asname or alias.name.split(".")[0]] += 1
+            fields = _FIELDS.get(kind)
+            if fields is None:
+                fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in SKIPPED_FIELDS)
             children = []
-            for field in node._fields:
-                if field in SKIPPED_FIELDS:
-                    continue
+            for field in fields:
                 value = getattr(node, field, None)
                 if value.__class__ is list:
-                    children.extend(item for item in value if isinstance(item, ast.AST))
+                    children += [item for item in value if isinstance(item, ast.AST)]
                 elif isinstance(value, ast.AST):
                     children.append(value)
-            stack.extend((child, scope, symbols, statement) for child in reversed(children))
+            if children:
+                children.reverse()
+                stack += [(child, scope, symbols, statement) for child in children]
 
     # -- queries ----------------------------------------------------------------------------
     def nodes(self, kind: type) -> list[ast.AST]:

@@ -147,8 +147,8 @@ def timed_run(args: list[str]) -> tuple[float, float, int]:
     return elapsed, usage.ru_maxrss / 1024, process.returncode
 
 
-def lint_command(*paths: str, jobs: int = 2) -> list[str]:
-    return [sys.executable, "-m", "artifact_lint", "lint", "--format", "text", "--jobs", str(jobs), *paths]
+def lint_command(*paths: str, jobs: int = 2, fmt: str = "text") -> list[str]:
+    return [sys.executable, "-m", "artifact_lint", "lint", "--format", fmt, "--jobs", str(jobs), *paths]
 
 
 ANALYSIS_PROBE = """
@@ -201,6 +201,9 @@ def main() -> None:
 
         cold = [timed_run(lint_command(str(single))) for _ in range(options.runs)]
         report("one artifact, cold process", [c[0] for c in cold], [c[1] for c in cold], "<= 0.10 s, 60 MB")
+        cold_json = [timed_run(lint_command(str(single), fmt="json")) for _ in range(options.runs)]
+        report("one artifact, cold, --format json", [c[0] for c in cold_json], [c[1] for c in cold_json],
+               "<= 0.10 s, 60 MB")
 
         bulk = [timed_run(lint_command(str(many))) for _ in range(3)]
         report(f"{options.artifacts} artifacts, one invocation, 2 jobs", [b[0] for b in bulk], [b[1] for b in bulk],

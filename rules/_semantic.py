@@ -94,6 +94,7 @@ class ModuleModel:
         self.stores: dict[int, Counter] = defaultdict(Counter)
         self._scope_parent: dict[int, ast.AST] = {}  # id(def, lambda, class, comprehension) -> enclosing scope
         self._calls: list[CallSite] | None = None
+        self._by_statement: dict[type, dict[int, list[ast.AST]]] = {}
         self._index()
         self.imports = ImportMap(self.by_type[ast.Import] + self.by_type[ast.ImportFrom], package)
         self.module_env = Environment(self.imports, single_assignments(self.tree.body, include_nested_blocks=False),
@@ -202,6 +203,22 @@ class ModuleModel:
             scope = self._scope_parent[id(scope)]
         return bool(self.stores.get(0, {}).get(name.id)) or (
             name.id in self.global_names and any(stores.get(name.id) for stores in self.stores.values()))
+
+    def nodes_within(self, expression: ast.AST, kind: type = ast.Name) -> list[ast.AST]:
+        """Nodes of `kind` inside an expression (itself included), from the index: those of its statement
+        whose position falls within the expression's span."""
+        statement = self._statement.get(id(expression))
+        buckets = self._by_statement.get(kind)
+        if buckets is None:
+            buckets = self._by_statement[kind] = defaultdict(list)
+            for node in self.nodes(kind):
+                buckets[id(self._statement.get(id(node)))].append(node)
+        if expression is statement:
+            return buckets.get(id(statement), [])
+        start = (expression.lineno, expression.col_offset)
+        end = (expression.end_lineno, expression.end_col_offset)
+        return [node for node in buckets.get(id(statement), [])
+                if start <= (node.lineno, node.col_offset) and (node.end_lineno, node.end_col_offset) <= end]
 
     def statement_of(self, node: ast.AST) -> ast.stmt | None:
         """The innermost statement holding `node` (a statement is its own)."""

@@ -60,7 +60,8 @@ class RequestFlow:
         self.done.add(key)
         names = set(tainted)
         nodes = [node for node in module.own(function) if not module.is_dead(node)]
-        flows = [(self._names(target), self._names(value)) for node in nodes for target, value in _assignments(node)]
+        flows = [(self._names(module, target), self._names(module, value))
+                 for node in nodes for target, value in _assignments(node)]
         changed = True
         while changed:  # propagate through assignments until nothing new is tainted
             changed = False
@@ -70,7 +71,7 @@ class RequestFlow:
                     changed = True
 
         def tainted(expression: ast.AST) -> bool:
-            return bool(self._names(expression) & names)
+            return bool(self._names(module, expression) & names)
 
         for node in nodes:
             if type(node) is not ast.Call:
@@ -84,11 +85,11 @@ class RequestFlow:
                 if params:
                     self.run(target[0], target[1], frozenset(params), via + (target[1].name,))
 
-    def _names(self, expression: ast.AST) -> frozenset[str]:
+    def _names(self, module: ModuleModel, expression: ast.AST) -> frozenset[str]:
         """The names an expression reads or binds, computed once per expression."""
         known = self._names_in.get(id(expression))
         if known is None or known[0] is not expression:
-            known = (expression, frozenset(n.id for n in ast.walk(expression) if isinstance(n, ast.Name)))
+            known = (expression, frozenset(n.id for n in module.nodes_within(expression)))
             self._names_in[id(expression)] = known
         return known[1]
 

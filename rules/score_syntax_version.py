@@ -58,7 +58,8 @@ def _typing_problems(module, minor: int) -> Iterator[tuple[ast.AST, str]]:
     if not future:
         checked += [(expression, ", or `from __future__ import annotations`") for expression in _runtime_annotations(module)]
     for expression, alternative in checked:
-        for node in ast.walk(expression):
+        for node in sorted(module.nodes_within(expression, ast.BinOp) + module.nodes_within(expression, ast.Subscript),
+                           key=lambda n: (n.lineno, n.col_offset)):
             if minor < 10 and isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
                 yield node, f"`X | Y` unions are evaluated here and need Python 3.10 (use typing.Optional/Union{alternative})"
                 break

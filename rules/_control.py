@@ -98,6 +98,8 @@ def static_value(expression: ast.expr, lookup: Callable[[str], object], qualifie
     step = depth + 1
     if isinstance(expression, ast.Constant):
         return expression.value
+    if _is_major_version(expression, qualified):
+        return 3  # every Python a deployment runs is 3.x
     if isinstance(expression, (ast.Name, ast.Attribute)):
         named = expression.id if isinstance(expression, ast.Name) else expression.attr
         if named == "TYPE_CHECKING" and qualified(expression) in ("typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"):
@@ -116,6 +118,9 @@ def static_value(expression: ast.expr, lookup: Callable[[str], object], qualifie
                 return value
         return values[-1]
     if isinstance(expression, ast.Compare) and len(expression.ops) == 1 and type(expression.ops[0]) in COMPARE:
+        version = _version_comparison(expression, qualified)
+        if version is not UNKNOWN:
+            return version
         left = static_value(expression.left, lookup, qualified, step)
         right = static_value(expression.comparators[0], lookup, qualified, step)
         if left is UNKNOWN or right is UNKNOWN:
@@ -125,6 +130,30 @@ def static_value(expression: ast.expr, lookup: Callable[[str], object], qualifie
         except TypeError:
             return UNKNOWN
     return UNKNOWN
+
+
+def _is_major_version(expression: ast.expr, qualified) -> bool:
+    """`sys.version_info[0]` or `sys.version_info.major`."""
+    if isinstance(expression, ast.Subscript) and isinstance(expression.slice, ast.Constant) and expression.slice.value == 0:
+        return qualified(expression.value) == "sys.version_info"
+    return isinstance(expression, ast.Attribute) and expression.attr == "major" and \
+        qualified(expression.value) == "sys.version_info"
+
+
+def _version_comparison(expression: ast.Compare, qualified) -> object:
+    """`sys.version_info < (3,)`, `>= (3, 0)`, `== (2, 7)`: decided by the major version alone when it can be."""
+    right = expression.comparators[0]
+    if not (qualified(expression.left) == "sys.version_info" and isinstance(right, ast.Tuple) and right.elts
+            and all(isinstance(e, ast.Constant) and isinstance(e.value, int) for e in right.elts)):
+        return UNKNOWN
+    wanted = tuple(e.value for e in right.elts)
+    if wanted[0] == 3 and any(wanted[1:]):
+        return UNKNOWN  # depends on the minor version
+    running = (3,) if wanted[0] != 3 else (3, 1)  # (3, x) compared with (3,) or (3, 0) is as (3, 1) is
+    try:
+        return COMPARE[type(expression.ops[0])](running, wanted[:1] if wanted[0] != 3 else wanted)
+    except TypeError:
+        return UNKNOWN
 
 
 def exists_polarity(test: ast.expr, qualified) -> int:

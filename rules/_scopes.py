@@ -91,8 +91,8 @@ def undefined_names(module, known: frozenset[str]) -> list[UndefinedName]:
             continue  # no table for it (e.g. an inlined comprehension): say nothing rather than guess
         table = candidates.pop(0) if len(candidates) > 1 else candidates[0]
         for use in uses_by_scope.get(id(scope), []):
-            if use.id in bound or _guarded_by_name_error(module, use):
-                continue
+            if use.id in bound or _guarded_by_name_error(module, use) or module.is_dead(use):
+                continue  # a name in code that cannot run (a Python 2 branch) never raises
             try:
                 symbol = table.lookup(use.id)
             except KeyError:

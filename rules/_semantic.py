@@ -265,9 +265,24 @@ class ModuleModel:
         env = self.env_of(scope) if isinstance(scope, DEFS) else self.module_env
         module_stores = self.stores.get(0, Counter())
 
+        resolving: set[str] = set()
+
         def module_constant(name: str) -> object:
             value = self.module_env.module.get(name) if module_stores.get(name) == 1 else None
-            return value.value if isinstance(value, ast.Constant) else UNKNOWN
+            if isinstance(value, ast.Constant):
+                return value.value
+            if value is None or name in resolving:
+                return UNKNOWN
+            resolving.add(name)  # `PY2 = sys.version_info[0] == 2` is as constant as what it is built from
+            try:
+                return static_value(value, module_lookup, qualified)
+            finally:
+                resolving.discard(name)
+
+        def module_lookup(name: str) -> object:
+            if name == "__name__":
+                return self.name
+            return UNKNOWN if name in self.global_names else module_constant(name)
 
         def lookup(name: str) -> object:
             if name == "__name__":

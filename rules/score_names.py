@@ -106,7 +106,9 @@ class UndefinedName(ScoreRule):
     """
 
     code, name, severity = "SCR201", "undefined-name", Severity.ERROR
-    valid = [Case(artifact()), Case(artifact({"score.py": SCOPING}))]
+    valid = [Case(artifact()), Case(artifact({"score.py": SCOPING})),
+             Case(with_helper("import sys\n\nPY2 = sys.version_info[0] == 2\nif PY2:\n    text_type = unicode\n"
+                              "else:\n    text_type = str\n"), note="a Python 2 branch never runs")]
     invalid = [
         Case(artifact({"score.py": OCI_DOC_EXAMPLE}), expect=[(7, 13), (7, 71)]),
         Case(artifact({"score.py": SCOPING, "runtime.yaml": runtime_yaml(python="'3.9'", slug="''", env_type="published",

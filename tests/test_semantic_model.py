@@ -37,9 +37,11 @@ def test_one_index_gives_nodes_by_type_and_by_scope():
 
 @pytest.mark.parametrize("condition", [
     "False", "DEBUG", "not ENABLED", "MODE == 'debug'", "__name__ == '__main__'", "TYPE_CHECKING", "DEBUG and x",
+    "PY2", "sys.version_info < (3,)", "sys.version_info.major == 2",
 ])
 def test_statically_false_conditions_make_their_branch_dead(condition):
-    text = ("from typing import TYPE_CHECKING\nDEBUG = False\nENABLED = True\nMODE = 'serve'\n\n"
+    text = ("import sys\nfrom typing import TYPE_CHECKING\nDEBUG = False\nENABLED = True\nMODE = 'serve'\n"
+            "PY2 = sys.version_info[0] == 2\n\n"
             f"def load_model(x=1):\n    if {condition}:\n        open('a')\n    else:\n        open('b')\n    return 1\n")
     model = module(text)
     (first,), (second,) = (([c for c in model.nodes(ast.Call) if c.args and c.args[0].value == name])

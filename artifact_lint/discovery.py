@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,6 +140,10 @@ def discover(paths: list[str], skip_outside: bool = False) -> Discovery:
 
 def _download(ocid: str) -> Path:
     """A catalog model's artifact, downloaded to a temporary folder removed when the run ends."""
+    import atexit
+    import shutil
+    import tempfile
+
     folder = Path(tempfile.mkdtemp(prefix="artifact-lint-model-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return download_model_artifact(ocid, folder / "artifact.zip")

@@ -271,6 +271,7 @@ class Documents:
         self.artifact = artifact
         self.read_problems: dict[str, Problem] = {}
         self._json: dict[str, JsonDocument | None] = {}
+        self._python: dict[str, PythonDocument | None] = {}
 
     def locate(self, name: str) -> str | None:
         """The container path of score.py / runtime.yaml: at the root, else the one misplaced copy."""
@@ -318,9 +319,18 @@ class Documents:
             cache[path] = JsonDocument.parse(path, data, len(data)) if data is not None else None
         return cache[path]
 
+    def python(self, path: str) -> PythonDocument | None:
+        """Another Python file of the artifact (a helper module score.py imports), parsed once."""
+        cache = self._python
+        if path not in cache:
+            entry = self.artifact.entries.get(path)
+            data = self.read(path, MAX_SOURCE_BYTES) if entry is not None and entry.kind != "dir" else None
+            cache[path] = PythonDocument.parse(path, data) if data is not None else None
+        return cache[path]
+
     def text_documents(self) -> list[TextDocument]:
-        """score.py and runtime.yaml if already loaded: the files that can hold suppression comments."""
-        loaded = [self.__dict__.get("score"), self.__dict__.get("runtime")]
+        """score.py, runtime.yaml and helper modules if already loaded: the files that can hold suppression comments."""
+        loaded = [self.__dict__.get("score"), self.__dict__.get("runtime"), *self._python.values()]
         return [document for document in loaded if document is not None]
 
     def loaded_documents(self) -> list[TextDocument]:

@@ -11,12 +11,9 @@ import importlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from artifact_lint.diagnostics import Diagnostic, Fix, Severity, Span
-
-if TYPE_CHECKING:
-    from artifact_lint.engine import LintContext
 
 CODE_PATTERN = re.compile(r"^[A-Z]{3}\d{3}$")
 FIX_KINDS = {"S": "safe fix", "U": "unsafe fix", "G": "generator", "-": "no fix"}
@@ -80,7 +77,8 @@ class Rule:
         if cls.code:
             register(cls)
 
-    def check(self, ctx: "LintContext") -> Iterable[Diagnostic]:
+    def check(self, ctx) -> Iterable[Diagnostic]:
+        """Findings for one artifact; `ctx` is the engine's LintContext (not imported here: the engine imports us)."""
         raise NotImplementedError
 
     def diagnostic(

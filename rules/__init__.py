@@ -16,6 +16,8 @@ RULE_MODULES = (
     "score_paths",
     "score_imports",
     "score_effects",
+    "score_requests",
+    "score_failures",
     "score_output",
     "model_group",
     "packaging",

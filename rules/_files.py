@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from artifact_lint.rules._flow import CallSite
 from artifact_lint.rules._fold import Folded, fold
 from artifact_lint.rules._imports import call_name
+from artifact_lint.rules._semantic import CallSite
 
 # qualified call name (".name" = a method on any object) -> the path argument: position, keyword, or "self"
 READS = {
@@ -70,3 +70,13 @@ def file_access(site: CallSite) -> FileAccess | None:
     if folded is None:
         return None
     return FileAccess(site, argument, folded.as_path(), writes, name)
+
+
+def file_accesses(ctx) -> list[FileAccess]:
+    """File reads and writes in score.py and its helper modules that can run (statically dead code cannot)."""
+    from artifact_lint.rules._semantic import SemanticModel
+
+    def compute():
+        model = SemanticModel.of(ctx)
+        return [access for site in model.all_calls() if not site.dead and (access := file_access(site)) is not None]
+    return ctx.cached("score.file_access", compute)

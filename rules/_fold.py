@@ -60,18 +60,23 @@ SCORE_FILE = Folded("score.py", "artifact")
 
 
 class Environment:
-    """Names a fold can see: a function's parameters with defaults and single assignments, then the module's."""
+    """Names a fold can see: a function's parameters with defaults and single assignments, then the module's.
 
-    def __init__(self, imports: ImportMap, module: dict[str, ast.expr], local: dict[str, ast.expr] | None = None):
+    `file` is what `__file__` folds to: score.py, or a helper module's own path in the artifact.
+    """
+
+    def __init__(self, imports: ImportMap, module: dict[str, ast.expr], local: dict[str, ast.expr] | None = None,
+                 file: Folded = SCORE_FILE):
         self.imports = imports
         self.module = module
         self.local = local or {}
+        self.file = file
 
     def lookup(self, name: str) -> tuple[ast.expr, "Environment"] | None:
         if name in self.local:
             return self.local[name], self
         if name in self.module:
-            return self.module[name], Environment(self.imports, self.module)
+            return self.module[name], Environment(self.imports, self.module, file=self.file)
         return None
 
 
@@ -116,7 +121,7 @@ def function_environment(function: ast.FunctionDef | ast.AsyncFunctionDef, base:
             local[arg.arg] = default
     local.update(single_assignments(function.body, include_nested_blocks=True))
     # A default is evaluated in the module's scope, not the function's.
-    return Environment(base.imports, base.module, local)
+    return Environment(base.imports, base.module, local, base.file)
 
 
 def fold(expression: ast.expr | None, env: Environment, depth: int = 0) -> Folded | None:
@@ -128,11 +133,13 @@ def fold(expression: ast.expr | None, env: Environment, depth: int = 0) -> Folde
         return Folded(expression.value) if isinstance(expression.value, str) else None
     if isinstance(expression, ast.Name):
         if expression.id == "__file__":
-            return SCORE_FILE
+            return env.file
         found = env.lookup(expression.id)
         return fold(found[0], found[1], step) if found else None
     if isinstance(expression, ast.JoinedStr):
         return _fold_fstring(expression, env, step)
+    if isinstance(expression, ast.BinOp) and isinstance(expression.op, ast.Mod):
+        return _fold_percent(expression, env, step)
     if isinstance(expression, ast.BinOp):
         left, right = fold(expression.left, env, step), fold(expression.right, env, step)
         if left is None or right is None:
@@ -148,6 +155,19 @@ def fold(expression: ast.expr | None, env: Environment, depth: int = 0) -> Folde
     if isinstance(expression, ast.Call):
         return _fold_call(expression, env, step)
     return None
+
+
+def _fold_percent(expression: ast.BinOp, env: Environment, depth: int) -> Folded | None:
+    """`"%s.pkl" % name` and `"%s/%s" % (a, b)` with plain strings."""
+    template = fold(expression.left, env, depth)
+    items = expression.right.elts if isinstance(expression.right, ast.Tuple) else [expression.right]
+    values = [fold(item, env, depth) for item in items]
+    if template is None or template.base is not None or not all(v is not None and v.base is None for v in values):
+        return None
+    try:
+        return Folded(template.text % tuple(v.text for v in values))
+    except (TypeError, ValueError, KeyError):
+        return None
 
 
 def _concatenate(left: Folded, right: Folded) -> Folded | None:
@@ -207,10 +227,36 @@ def _fold_call(call: ast.Call, env: Environment, depth: int) -> Folded | None:
         if method == "joinpath" and arguments and all(a and a.base is None for a in arguments):
             inner = fold(owner, env, depth)
             return inner.join(*(a.text for a in arguments)) if inner and inner.base else None
-        if method == "format" and isinstance(owner, ast.Constant) and isinstance(owner.value, str):
-            if all(a and a.base is None for a in arguments) and not call.keywords:
-                try:
-                    return Folded(owner.value.format(*(a.text for a in arguments)))
-                except (IndexError, KeyError, ValueError):
-                    return None
+        if method == "format":
+            return _fold_format(call, owner, arguments, env, depth)
+        if method in ("with_suffix", "with_name") and len(arguments) == 1 and arguments[0] and not call.keywords:
+            inner = fold(owner, env, depth)
+            return _replace_part(inner, method, arguments[0].text) if inner is not None and inner.base else None
     return None
+
+
+def _fold_format(call: ast.Call, owner: ast.expr, arguments: list, env: Environment, depth: int) -> Folded | None:
+    """`"{}.onnx".format(name)`, `"{name}.pkl".format(name=x)`, also on a name bound to the template."""
+    template = fold(owner, env, depth)
+    keywords = {k.arg: fold(k.value, env, depth) for k in call.keywords}
+    if template is None or template.base is not None or None in keywords:
+        return None
+    if not all(a and a.base is None for a in [*arguments, *keywords.values()]):
+        return None
+    try:
+        return Folded(template.text.format(*(a.text for a in arguments), **{k: v.text for k, v in keywords.items()}))
+    except (IndexError, KeyError, ValueError, AttributeError):
+        return None
+
+
+def _replace_part(path: Folded, method: str, value: str) -> Folded | None:
+    """pathlib's `.with_suffix(".onnx")` / `.with_name("m.pkl")` on a folded path."""
+    folder, name = posixpath.split(path.text)
+    if not name or (method == "with_suffix" and value and not value.startswith(".")):
+        return None
+    if method == "with_suffix":
+        stem, _ = posixpath.splitext(name)
+        name = stem + value
+    else:
+        name = value
+    return Folded(posixpath.join(folder, name) if folder else name, path.base)

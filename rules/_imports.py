@@ -16,11 +16,18 @@ ALIASES = {"tf": "tensorflow", "np": "numpy", "pd": "pandas", "xgb": "xgboost", 
 class ImportMap:
     """Local name -> qualified name, from every import in the file."""
 
-    def __init__(self, tree: ast.Module):
+    def __init__(self, source: ast.Module | list[ast.Import | ast.ImportFrom], package: str = ""):
+        """From a module's tree, or from its import statements as the semantic model indexed them.
+
+        `package` (a helper module's package) resolves its relative imports; score.py has none.
+        """
         self.names: dict[str, str] = {}
-        statements = sorted((n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))),
+        self._qualified: dict[int, tuple[ast.expr, str | None]] = {}  # id(expression) -> (expression, name)
+        nodes = ast.walk(source) if isinstance(source, ast.Module) else source
+        statements = sorted((n for n in nodes if isinstance(n, (ast.Import, ast.ImportFrom))),
                             key=lambda n: (n.lineno, n.col_offset))
         for node in statements:
+            module = absolute_module(node, package) if isinstance(node, ast.ImportFrom) else None
             for alias in node.names:
                 if isinstance(node, ast.Import):
                     if alias.asname:
@@ -28,11 +35,19 @@ class ImportMap:
                     else:
                         top = alias.name.split(".")[0]
                         self.names[top] = top
-                elif node.level == 0 and node.module and alias.name != "*":
-                    self.names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                elif module and alias.name != "*":
+                    self.names[alias.asname or alias.name] = f"{module}.{alias.name}"
 
     def qualified(self, expression: ast.expr) -> str | None:
         """`np.load` -> "numpy.load", `open` -> "open"; None for anything not a dotted name."""
+        known = self._qualified.get(id(expression))
+        if known is not None and known[0] is expression:
+            return known[1]
+        name = self._qualify(expression)
+        self._qualified[id(expression)] = (expression, name)
+        return name
+
+    def _qualify(self, expression: ast.expr) -> str | None:
         parts = []
         while isinstance(expression, ast.Attribute):
             parts.append(expression.attr)
@@ -41,6 +56,19 @@ class ImportMap:
             return None
         base = self.names.get(expression.id) or ALIASES.get(expression.id, expression.id)
         return ".".join([base, *reversed(parts)])
+
+
+def absolute_module(node: ast.ImportFrom, package: str) -> str | None:
+    """The module a `from ... import` names: as written, or resolved against `package` when relative."""
+    if node.level == 0:
+        return node.module
+    if not package:
+        return None
+    parts = package.split(".")
+    if node.level - 1 >= len(parts):
+        return None
+    base = parts[:len(parts) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else [])) or None
 
 
 def call_name(imports: ImportMap, call: ast.Call) -> str:

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from artifact_lint.model_formats import model_candidates
-from artifact_lint.rules._imports import ImportMap, call_name
+from artifact_lint.rules._imports import call_name
 from artifact_lint.rules._runtime import ENV_KEYS, find_env_key, is_placeholder
-from artifact_lint.rules._score import entry_function, module_bindings, own_nodes
+from artifact_lint.rules._score import entry_function, module_bindings
+from artifact_lint.rules._semantic import ModuleModel, SemanticModel
 
 MODEL, GROUP, MODEL_LESS, TEMPLATE = "model", "model-group", "model-less", "template"
 # The last part of a call name that reads, downloads or deserializes something (a model on disk or online).
@@ -77,10 +78,11 @@ def _decide(ctx) -> ArtifactKind:
     tree = document.tree if document is not None else None
     if tree is None:
         return ArtifactKind(MODEL, "detected", "no score.py that parses: the single-model contract is assumed")
+    score = SemanticModel.of(ctx).score
     bindings = module_bindings(tree)
     load_model, predict = entry_function(bindings["load_model"]), entry_function(bindings["predict"])
     has_model = bool(model_candidates(ctx.artifact))
-    if load_model is not None and predict is not None and not has_model and group_shape(load_model, predict):
+    if load_model is not None and predict is not None and not has_model and group_shape(score, load_model, predict):
         folder = _positional(load_model)[0].arg
         model = _positional(predict)[1].arg
         return ArtifactKind(GROUP, "detected",
@@ -90,7 +92,7 @@ def _decide(ctx) -> ArtifactKind:
     if not has_model and _runtime_placeholders(ctx):
         return ArtifactKind(TEMPLATE, "detected",
                             "runtime.yaml still holds placeholders (<...>) and no model is saved yet: a template")
-    loads = _what_load_model_loads(ctx, tree, load_model) if load_model is not None else "file"
+    loads = _what_load_model_loads(ctx, score, load_model) if load_model is not None else "file"
     if loads is None:
         return ArtifactKind(MODEL_LESS, "detected",
                             "load_model() reads, opens and downloads nothing: the model is built in code")
@@ -110,7 +112,7 @@ def _required_positional(function) -> list[ast.arg]:
     return positional[: len(positional) - len(function.args.defaults)]
 
 
-def group_shape(load_model, predict) -> bool:
+def group_shape(score: ModuleModel, load_model, predict) -> bool:
     """The group contract: plain defs, load_model(folder) using its argument as a folder, predict(data, model).
 
     A broken single-model score.py (load_model(model_path) opening its argument, an async
@@ -122,15 +124,15 @@ def group_shape(load_model, predict) -> bool:
     if not folder or len(needed) < 2 or needed[0].arg != "data":
         return False
     name = folder[0].arg
-    return any(word in name.lower() for word in ("folder", "dir")) or _used_as_folder(load_model, name)
+    return any(word in name.lower() for word in ("folder", "dir")) or _used_as_folder(score, load_model, name)
 
 
-def _used_as_folder(function, name: str) -> bool:
+def _used_as_folder(score: ModuleModel, function, name: str) -> bool:
     """`name` joined with another path part: os.path.join(name, ...), name + "/" + ..., f"{name}/...", Path(name) / ..."""
     def mentions(node) -> bool:
-        return any(isinstance(child, ast.Name) and child.id == name for child in ast.walk(node))
+        return any(child.id == name for child in score.nodes_within(node))
 
-    for node in own_nodes(function):
+    for node in score.own(function):
         if isinstance(node, ast.Call) and len(node.args) >= 2 and mentions(node.args[0]) \
                 and getattr(node.func, "attr", getattr(node.func, "id", "")) == "join":
             return True
@@ -152,23 +154,25 @@ def _runtime_placeholders(ctx) -> bool:
         return False
 
 
-def _what_load_model_loads(ctx, tree: ast.Module, load_model) -> str | None:
+def _what_load_model_loads(ctx, score: ModuleModel, load_model) -> str | None:
     """"file" when load_model, or what it calls in score.py, may read a file; "fetch" when it only
     fetches a model from elsewhere; None when it does neither.
 
     A call whose name says it loads, reads or opens counts as reading, and so does any call into a
     helper module of the artifact (its code is not followed here).
     """
-    imports = ImportMap(tree)
+    imports = score.imports
     helpers = _helper_modules(ctx)
-    local = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    local = {node.name: node for node in score.tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
     pending, seen, fetches = [load_model], set(), False
     while pending:
         node = pending.pop()
         if id(node) in seen:
             continue
         seen.add(id(node))
-        nodes = ast.walk(node) if isinstance(node, ast.ClassDef) else own_nodes(node)
+        scopes = [item for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))] \
+            if isinstance(node, ast.ClassDef) else [node]  # a class: what its methods do
+        nodes = [child for scope in scopes for child in score.own(scope)]
         for call in [n for n in nodes if isinstance(n, ast.Call)]:
             if isinstance(call.func, ast.Name) and call.func.id in local:
                 pending.append(local[call.func.id])

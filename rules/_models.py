@@ -13,9 +13,9 @@ from artifact_lint.model_formats import ModelFormat, model_candidates, read_head
 from artifact_lint.pickles import PickleScan
 from artifact_lint.pickles.files import scan_streams
 from artifact_lint.rules._files import OPEN, READS, file_argument
-from artifact_lint.rules._flow import ScoreFacts
 from artifact_lint.rules._fold import Folded, fold
 from artifact_lint.rules._imports import call_name
+from artifact_lint.rules._semantic import CallSite, SemanticModel
 
 SCAN_SECONDS = 5.0
 # Formats whose files hold pickle streams (the loader unpickles them).
@@ -129,19 +129,18 @@ def loader_calls(ctx) -> list[LoaderCall]:
     Follows `with open(path, "rb") as handle: joblib.load(handle)` and `pickle.load(open(path, "rb"))`
     as well as loaders given the path directly.
     """
-    document = ctx.documents.score
-    if document is None or document.tree is None:
+    model = SemanticModel.of(ctx)
+    if model is None:
         return []
 
     def compute():
-        facts = ScoreFacts.of(ctx, document.tree)
         calls = []
-        for site in facts.all_calls():
-            loader = call_name(facts.imports, site.call)
+        for site in model.score.calls():
+            loader = call_name(site.module.imports, site.call)
             if loader not in LOADERS and loader.rsplit(".", 1)[-1] != "load_model":
                 continue
             position, keyword = READS.get(loader) or READS.get("." + loader.rsplit(".", 1)[-1]) or (0, None)
-            path = _opened_path(facts, site, file_argument(site.call, position, keyword))
+            path = _opened_path(site, file_argument(site.call, position, keyword))
             if path is not None and path.base == "artifact":
                 calls.append(LoaderCall(site.call, loader, path))
         return calls
@@ -149,27 +148,27 @@ def loader_calls(ctx) -> list[LoaderCall]:
     return ctx.cached("models.loaders", compute)
 
 
-def _opened_path(facts: ScoreFacts, site, argument) -> Folded | None:
+def _opened_path(site: CallSite, argument) -> Folded | None:
     if argument is None:
         return None
-    if isinstance(argument, ast.Call) and call_name(facts.imports, argument) in OPEN:
+    if isinstance(argument, ast.Call) and call_name(site.module.imports, argument) in OPEN:
         argument = argument.args[0] if argument.args else None
     elif isinstance(argument, ast.Name):
-        opened = _with_handles(facts, site.function or facts.tree).get(argument.id)
+        opened = _with_handles(site).get(argument.id)
         if opened is not None:
             argument = opened
     folded = fold(argument, site.env) if argument is not None else None
     return folded.as_path() if folded is not None else None
 
 
-def _with_handles(facts: ScoreFacts, scope) -> dict[str, ast.expr]:
-    """`with open(path) as handle` in a function: handle name -> the path expression."""
+def _with_handles(site: CallSite) -> dict[str, ast.expr]:
+    """`with open(path) as handle` in the call's function (or module level): handle name -> the path expression."""
     handles = {}
-    for node in ast.walk(scope):
+    for node in site.module.own(site.function):
         if isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 call = item.context_expr
-                if (isinstance(call, ast.Call) and call_name(facts.imports, call) in OPEN and call.args
+                if (isinstance(call, ast.Call) and call_name(site.module.imports, call) in OPEN and call.args
                         and isinstance(item.optional_vars, ast.Name)):
                     handles[item.optional_vars.id] = call.args[0]
     return handles

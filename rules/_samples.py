@@ -81,3 +81,9 @@ def artifact(changes: dict | None = None) -> dict:
         else:
             files[name] = content
     return files
+
+
+def with_helper(helper: str, score: str | None = None) -> dict:
+    """The sample artifact plus helpers.py, which score.py imports at the top (`import helpers`, line 5)."""
+    text = score if score is not None else SCORE_PY.replace("import joblib\n", "import joblib\nimport helpers\n")
+    return artifact({"score.py": text, "helpers.py": helper})

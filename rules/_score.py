@@ -1,4 +1,8 @@
-"""What score.py rules share: the module's top-level bindings and simple control-flow facts."""
+"""The base of score.py rules, and how score.py binds its entry points (load_model, predict).
+
+Everything else rules know about score.py and its helper modules comes from the semantic
+model (`_semantic.SemanticModel.of(ctx)`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from dataclasses import dataclass
 
 from artifact_lint.documents import PythonDocument
 from artifact_lint.registry import Rule
+from artifact_lint.rules._semantic import SemanticModel
 
 ENTRY_POINTS = ("load_model", "predict")
 ADS_TEST_FOR = {"load_model": "score_load_model", "predict": "score_predict"}
@@ -34,6 +39,10 @@ class ScoreRule(Rule):
     @staticmethod
     def bindings(ctx, tree: ast.Module) -> dict[str, list["Binding"]]:
         return ctx.cached("score.bindings", lambda: module_bindings(tree))
+
+    @staticmethod
+    def model(ctx) -> SemanticModel:
+        return SemanticModel.of(ctx)
 
 
 @dataclass
@@ -124,71 +133,9 @@ def required_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef, skip_f
     return required
 
 
-def own_nodes(function: ast.AST) -> Iterator[ast.AST]:
-    """Nodes of a function body, not descending into nested functions, lambdas or classes."""
-    stack = list(reversed(getattr(function, "body", [])))
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in reversed(list(ast.iter_child_nodes(node))):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-                stack.append(child)
-
-
 def body_without_docstring(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
     body = function.body
     first = body[0] if body else None
     if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
         return body[1:]
     return body
-
-
-def _is_exit_call(statement: ast.stmt) -> bool:
-    if not isinstance(statement, ast.Expr) or not isinstance(statement.value, ast.Call):
-        return False
-    func = statement.value.func
-    dotted = (
-        f"{func.value.id}.{func.attr}" if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
-        else getattr(func, "id", "")
-    )
-    return dotted in ("sys.exit", "os._exit", "exit", "quit")
-
-
-def _has_break(loop: ast.While) -> bool:
-    stack = list(loop.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Break):
-            return True
-        if not isinstance(node, (ast.For, ast.While, ast.AsyncFor, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            stack.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt))
-    return False
-
-
-def never_completes(block: list[ast.stmt]) -> bool:
-    """True when control cannot fall off the end of `block` (it always returns, raises or exits)."""
-    return any(_statement_never_completes(statement) for statement in block)
-
-
-def _statement_never_completes(statement: ast.stmt) -> bool:
-    if isinstance(statement, (ast.Return, ast.Raise)) or _is_exit_call(statement):
-        return True
-    if isinstance(statement, ast.If):
-        return never_completes(statement.body) and never_completes(statement.orelse)
-    if isinstance(statement, (ast.With, ast.AsyncWith)):
-        return never_completes(statement.body)
-    if isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
-        if never_completes(statement.finalbody):
-            return True
-        main = never_completes(statement.body) or never_completes(statement.orelse)
-        return main and all(never_completes(handler.body) for handler in statement.handlers)
-    if isinstance(statement, ast.While):
-        forever = isinstance(statement.test, ast.Constant) and bool(statement.test.value)
-        return forever and not _has_break(statement)
-    if isinstance(statement, ast.Match):
-        exhaustive = any(
-            isinstance(case.pattern, ast.MatchAs) and case.pattern.pattern is None and case.guard is None
-            for case in statement.cases
-        )
-        return exhaustive and all(never_completes(case.body) for case in statement.cases)
-    return False

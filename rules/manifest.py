@@ -8,13 +8,16 @@ import os
 import re
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from artifact_lint.artifact import ReadError
 from artifact_lint.diagnostics import Applicability, Edit, Fix, Severity
-from artifact_lint.jsondoc import JsonNode
 from artifact_lint.registry import Case, Rule
 from artifact_lint.rules._samples import artifact
 from artifact_lint.rules._upload import upload_of
+
+if TYPE_CHECKING:  # the JSON parser loads only when an artifact has JSON files
+    from artifact_lint.jsondoc import JsonNode
 
 MANIFEST = "model_artifact_manifest.json"
 SHA256 = re.compile(r"^[0-9a-f]{64}$")

@@ -15,10 +15,10 @@ import posixpath
 from artifact_lint.diagnostics import Severity
 from artifact_lint.registry import Case
 from artifact_lint.rules._files import file_access
-from artifact_lint.rules._flow import ScoreFacts
 from artifact_lint.rules._kind import is_group
 from artifact_lint.rules._samples import RUNTIME_YAML, SCORE_PY, artifact
-from artifact_lint.rules._score import ScoreRule, entry_function, own_nodes
+from artifact_lint.rules._score import ScoreRule, entry_function
+from artifact_lint.rules._semantic import ModuleModel, SemanticModel
 
 GROUP_CONFIG = {"kind": "model-group"}
 GROUP_SCORE = """\
@@ -130,12 +130,15 @@ class ModelGroupPathFromFile(ScoreRule):
     def check_score(self, ctx, document, tree):
         if not is_group(ctx):
             return
-        facts = ScoreFacts.of(ctx, tree)
+        model = SemanticModel.of(ctx)
         load_model = entry_function(self.bindings(ctx, tree)["load_model"])
-        if load_model is None:
+        if load_model is None or model is None:
             return
-        for function in facts.reachable({"load_model"}):
-            for site in facts.calls_in(function):
+        score = model.score
+        for module, function in model.startup()[1]:  # load_model and what it calls
+            if module is not score:
+                continue
+            for site in score.calls_in(function):
                 access = file_access(site)
                 if access is None or access.writes or access.path.base != "artifact":
                     continue
@@ -147,12 +150,12 @@ class ModelGroupPathFromFile(ScoreRule):
                                       f"group's artifact holds no model: build the path from load_model's folder "
                                       f"parameter instead of __file__")
         positional = load_model.args.posonlyargs + load_model.args.args
-        if positional and not _uses(load_model, positional[0].arg):
+        if positional and not _uses(score, load_model, positional[0].arg):
             yield self.diagnostic(document.path, document.span(positional[0]),
                                   f"load_model never uses {positional[0].arg}, the member model's folder the service "
                                   f"passes; every member would load the same thing", severity=Severity.WARNING)
 
 
-def _uses(function, name: str) -> bool:
+def _uses(score: ModuleModel, function, name: str) -> bool:
     return any(isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)
-               for node in own_nodes(function))
+               for node in score.own(function))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import difflib
 import json
+from typing import TYPE_CHECKING
 
 from artifact_lint.artifact import format_size
 from artifact_lint.diagnostics import Applicability, Edit, Fix, Position, Severity, Span
-from artifact_lint.jsondoc import JsonNode
 from artifact_lint.registry import Case, Rule
 from artifact_lint.rules._samples import SCORE_PY, artifact
 from artifact_lint.rules._schema import (
@@ -27,6 +28,9 @@ from artifact_lint.rules._schema import (
     iter_nodes,
     schema_items,
 )
+
+if TYPE_CHECKING:  # the JSON parser loads only when an artifact has JSON files
+    from artifact_lint.jsondoc import JsonNode
 
 METADATA_LIMIT = 32000
 
@@ -493,6 +497,16 @@ class DataLeak(SchemaRule):
                                   f"in the model catalog")
 
 
+SCHEMA_IF_PRESENT = SCORE_PY + """
+
+def column_types(path=os.path.join(os.path.dirname(os.path.realpath(__file__)), "input_schema.json")):
+    if os.path.exists(path):
+        with open(path) as handle:
+            return json.load(handle)
+    return {}
+"""
+
+
 class InputSchemaMissing(Rule):
     """score.py reads input_schema.json but the artifact has none.
 
@@ -515,21 +529,38 @@ class InputSchemaMissing(Rule):
     fix_kind, default_path = "G", "score.py"
     valid = [Case(artifact()), Case(artifact({"score.py": SCORE_PY + "\nSCHEMA = 'input_schema.json'\n",
                                               "input_schema.json": GOOD}))]
-    invalid = [Case(artifact({"score.py": SCORE_PY + "\nSCHEMA = 'input_schema.json'\n"}), expect=[(20, 10)])]
+    invalid = [Case(artifact({"score.py": SCORE_PY + "\nSCHEMA = 'input_schema.json'\n"}), expect=[(20, 10)]),
+               Case(artifact({"score.py": SCHEMA_IF_PRESENT}), expect=[(21, 81)],
+                    note="read only if it exists: an info, as ADS-generated score.py files do")]
 
     def check(self, ctx):
-        import ast
-
         from artifact_lint.rules._kind import is_group
+        from artifact_lint.rules._semantic import SemanticModel
 
-        document = ctx.documents.score
-        if document is None or document.tree is None or ctx.artifact.member("input_schema.json") in ctx.artifact.entries:
+        model = SemanticModel.of(ctx)
+        if model is None or ctx.artifact.member("input_schema.json") in ctx.artifact.entries:
             return
         if is_group(ctx):
             return  # a model group's shared artifact has no schema; the members' schemas are in the catalog
-        for node in ast.walk(document.tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.endswith("input_schema.json"):
-                yield self.diagnostic(document.path, document.span(node),
-                                      "score.py reads input_schema.json, which is not in the artifact; generate it from "
-                                      "sample data")
+        for module in model.modules.values():
+            for node in module.nodes(ast.Constant):
+                if not (isinstance(node.value, str) and node.value.endswith("input_schema.json")) or module.is_dead(node):
+                    continue
+                if module.is_guarded(node) or _reads_only_if_present(ctx, "input_schema.json"):
+                    yield self.diagnostic(module.path, module.document.span(node),
+                                          "score.py reads input_schema.json only if it exists, and the artifact has "
+                                          "none: request columns keep JSON's types; generate it from sample data",
+                                          severity=Severity.INFO)
+                else:
+                    yield self.diagnostic(module.path, module.document.span(node),
+                                          "score.py reads input_schema.json, which is not in the artifact; generate it "
+                                          "from sample data")
                 return
+
+
+def _reads_only_if_present(ctx, name: str) -> bool:
+    """score.py opens `name`, and only behind `if os.path.exists(...)` or `except FileNotFoundError`."""
+    from artifact_lint.rules._files import file_accesses
+
+    reads = [access for access in file_accesses(ctx) if not access.writes and access.path.text.endswith(name)]
+    return bool(reads) and all(access.site.guarded for access in reads)

@@ -16,8 +16,6 @@ from artifact_lint.rules._score import (
     ScoreRule,
     body_without_docstring,
     entry_function,
-    never_completes,
-    own_nodes,
     required_parameters,
 )
 
@@ -399,6 +397,11 @@ class LoadModelReturnsNone(ScoreRule):
         Case(score("import os\nimport joblib\n\n\ndef load_model():\n    path = 'model.joblib'\n"
                    "    if os.path.exists(path):\n        return joblib.load(path)\n"
                    "    else:\n        raise FileNotFoundError(path)\n\n\n" + PREDICT)),
+        Case(score("import joblib\n\nMODEL = 'model.joblib'\n\n\ndef load_model(name=MODEL):\n    if not name:\n"
+                   "        return None\n    return joblib.load(name)\n\n\n" + PREDICT),
+             note="`return None` under a condition on a parameter whose default is a constant cannot run"),
+        Case(score("import joblib\n\n\ndef load_model():\n    return joblib.load('model.joblib')\n    return None\n\n\n"
+                   + PREDICT), note="code after return"),
     ]
     invalid = [
         Case(score('def load_model():\n    """Load it."""\n    pass\n\n\n' + PREDICT), expect=[(1, 5)]),
@@ -413,7 +416,8 @@ class LoadModelReturnsNone(ScoreRule):
         if function is None or isinstance(function, ast.AsyncFunctionDef):
             return
         body = body_without_docstring(function)
-        nodes = list(own_nodes(function))
+        module = self.model(ctx).score
+        nodes = module.own(function)
         if any(isinstance(node, (ast.Yield, ast.YieldFrom)) for node in nodes):
             return  # a generator is its own problem, and not None
         name_span = document.name_span(function, "load_model", "def")
@@ -426,12 +430,12 @@ class LoadModelReturnsNone(ScoreRule):
             yield self.diagnostic(document.path, document.span(first),
                                   "load_model always raises NotImplementedError; load and return the model")
             return
-        returns_none = [node for node in nodes if isinstance(node, ast.Return)
+        returns_none = [node for node in nodes if isinstance(node, ast.Return) and not module.is_dead(node)
                         and (node.value is None or (isinstance(node.value, ast.Constant) and node.value.value is None))]
         for node in returns_none:
             yield self.diagnostic(document.path, document.span(node),
                                   "load_model returns None here; the server treats a None model as a failed load")
-        if not returns_none and not never_completes(body):
+        if not returns_none and not module.never_completes(body, function):
             yield self.diagnostic(document.path, name_span,
                                   "load_model can reach its end without a return, and then returns None; return the "
                                   "model on every path, or raise when it cannot be loaded")

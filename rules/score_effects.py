@@ -1,18 +1,18 @@
-"""SCR401, SCR402, SCR404: what score.py does besides predicting: network and processes at
-start-up, request data fed to deserializers that run code, and training or GPU calls at import."""
+"""SCR401, SCR404: what score.py and its helper modules do at start-up besides loading the model:
+network and processes, training or GPU calls."""
 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 
 from artifact_lint.diagnostics import Severity
 from artifact_lint.registry import Case
-from artifact_lint.rules._flow import FunctionNode, ScoreFacts
+from artifact_lint.rules._control import catches
 from artifact_lint.rules._fold import fold
 from artifact_lint.rules._imports import call_name
-from artifact_lint.rules._samples import SCORE_PY, artifact
-from artifact_lint.rules._score import ScoreRule, own_nodes
+from artifact_lint.rules._samples import SCORE_PY, artifact, with_helper
+from artifact_lint.rules._score import ScoreRule
+from artifact_lint.rules._semantic import CallSite
 
 NETWORK_CALLS = {
     "urllib.request.urlopen", "urllib.request.urlretrieve", "http.client.HTTPConnection", "http.client.HTTPSConnection",
@@ -32,17 +32,11 @@ PROBE_HANDLERS = {"FileNotFoundError", "OSError", "Exception", "SubprocessError"
 TRAINING_METHODS = {"fit", "fit_transform", "partial_fit"}
 TRAINING_CALLS = {"xgboost.train", "lightgbm.train", "catboost.train"}
 
-PICKLE_SINKS = {
-    "pickle.loads", "pickle.load", "_pickle.loads", "cloudpickle.loads", "cloudpickle.load", "dill.loads", "dill.load",
-    "joblib.load", "pandas.read_pickle", "marshal.loads", "yaml.unsafe_load", "yaml.full_load", "jsonpickle.decode",
-}
-SAFE_YAML_LOADERS = ("SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader")
-
-
-def _describe_outreach(name: str, call: ast.Call, env, probes: set[int]) -> str | None:
+def _describe_outreach(name: str, site: CallSite) -> str | None:
     """What the call reaches out to, or None when it stays local."""
+    call, env = site.call, site.env
     if name.startswith(PROCESS_PREFIXES):
-        if id(call) in probes:
+        if any(_is_probe_handler(handler) for handler in site.module.try_handlers(call)):
             return None
         return (f"starts a process ({name}); the deployment's container may not have the program, and a process must "
                 f"not install into or change the conda pack")
@@ -60,21 +54,8 @@ def _describe_outreach(name: str, call: ast.Call, env, probes: set[int]) -> str 
     return None
 
 
-def _probe_calls(tree: ast.Module) -> set[int]:
-    """ids of calls inside `try:` blocks whose handlers expect the program to be missing."""
-    probes: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Try) and any(_is_probe_handler(h) for h in node.handlers):
-            probes.update(id(child) for statement in node.body for child in ast.walk(statement) if isinstance(child, ast.Call))
-    return probes
-
-
 def _is_probe_handler(handler: ast.ExceptHandler) -> bool:
-    if handler.type is None:
-        return True
-    kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-    names = {kind.attr if isinstance(kind, ast.Attribute) else getattr(kind, "id", "") for kind in kinds}
-    return bool(names & PROBE_HANDLERS)
+    return catches(handler, PROBE_HANDLERS, bare=True)
 
 
 class NetworkAtStartup(ScoreRule):
@@ -109,6 +90,9 @@ class NetworkAtStartup(ScoreRule):
                                    "    here = os.path.dirname(os.path.realpath(__file__))\n"
                                    "    return pipeline('text-classification', model=here)\n\n\n"
                                    "def predict(data, model=load_model()):\n    return {'prediction': model(data)}\n"})),
+        Case(artifact({"score.py": SCORE_PY + "\n\nif __name__ == '__main__':\n    import requests\n"
+                                              "    print(predict(requests.get('https://example.com/sample').text))\n"}),
+             note="the server imports score.py: its __main__ block never runs"),
     ]
     invalid = [
         Case(artifact({"score.py": SCORE_PY.replace("    model_dir = ", "    import subprocess\n"
@@ -118,17 +102,20 @@ class NetworkAtStartup(ScoreRule):
                                    "    return AutoModel.from_pretrained('bert-base-uncased')\n\n\n"
                                    "def predict(data, model=load_model()):\n    return {'prediction': str(model)}\n"}),
              expect=[(5, 12)]),
+        Case(with_helper("import subprocess\n\nsubprocess.run(['pip', 'install', 'lightgbm'])\n"),
+             expect=[("helpers.py", 3, 1)], note="a helper module's top level runs when score.py imports it"),
     ]
 
     def check_score(self, ctx, document, tree):
-        facts = ScoreFacts.of(ctx, tree)
-        probes = _probe_calls(tree)
-        for site in facts.import_time_calls():
-            what = _describe_outreach(call_name(facts.imports, site.call), site.call, site.env, probes)
+        model = self.model(ctx)
+        for site in model.startup_calls():
+            what = _describe_outreach(call_name(site.module.imports, site.call), site)
             if what:
-                where = "when score.py is imported" if site.function is None else f"at start-up (in {site.function.name})"
-                yield self.diagnostic(document.path, document.span(site.call),
-                                      f"score.py {what}; this runs {where}: ship what you need in the artifact or the "
+                module = site.module
+                who = "score.py" if module is model.score else module.path
+                where = f"when {who} is imported" if site.function is None else f"at start-up (in {site.function.name})"
+                yield self.diagnostic(module.path, module.document.span(site.call),
+                                      f"{who} {what}; this runs {where}: ship what you need in the artifact or the "
                                       f"conda pack")
 
 
@@ -158,166 +145,26 @@ class HeavyWorkAtImport(ScoreRule):
                                                     "        return joblib.load(handle).cuda()")}), expect=[(13, 16)]),
         Case(artifact({"score.py": SCORE_PY + "\nfrom sklearn.linear_model import LogisticRegression\n"
                                               "fallback = LogisticRegression().fit([[0], [1]], [0, 1])\n"}), expect=[(21, 12)]),
+        Case(with_helper("from sklearn.linear_model import LogisticRegression\n"
+                         "FALLBACK = LogisticRegression().fit([[0], [1]], [0, 1])\n"), expect=[("helpers.py", 2, 12)]),
     ]
 
     def check_score(self, ctx, document, tree):
-        facts = ScoreFacts.of(ctx, tree)
-        for site in facts.import_time_calls():
-            name = call_name(facts.imports, site.call)
+        model = self.model(ctx)
+        for site in model.startup_calls():
+            name = call_name(site.module.imports, site.call)
             method = name.rsplit(".", 1)[-1]
             if method in TRAINING_METHODS or name in TRAINING_CALLS:
-                message = f"score.py trains ({method}) at start-up; ship a fitted model instead"
+                message = f"{'score.py' if site.module is model.score else site.module.path} trains ({method}) at " \
+                          f"start-up; ship a fitted model instead"
             elif method == "cuda" or (name in ("torch.device", ".to") or method == "to") and _names_cuda(site.call, site.env):
                 message = "score.py moves work to CUDA at start-up; most deployment shapes have no GPU: pick the " \
                           "device with torch.cuda.is_available()"
             else:
                 continue
-            yield self.diagnostic(document.path, document.span(site.call), message)
+            yield self.diagnostic(site.module.path, site.module.document.span(site.call), message)
 
 
 def _names_cuda(call: ast.Call, env) -> bool:
     values = [fold(argument, env) for argument in [*call.args, *(k.value for k in call.keywords)]]
     return any(value is not None and value.base is None and value.text.startswith("cuda") for value in values)
-
-
-@dataclass
-class Taint:
-    """Names holding request data in one function, and the sinks they reach."""
-
-    names: set[str]
-    findings: list[tuple[ast.Call, str, tuple[str, ...]]] = field(default_factory=list)
-
-
-class RequestDeserialization:
-    """Follows predict's `data` through assignments and score.py's own functions to unsafe loaders."""
-
-    def __init__(self, facts: ScoreFacts):
-        self.facts = facts
-        self.done: set[tuple[str, frozenset[str]]] = set()
-        self.findings: list[tuple[ast.Call, str, tuple[str, ...]]] = []
-
-    def run(self, function: FunctionNode, tainted: frozenset[str], via: tuple[str, ...]) -> None:
-        key = (function.name, tainted)
-        if key in self.done or len(via) > 8:
-            return
-        self.done.add(key)
-        names = set(tainted)
-        nodes = list(own_nodes(function))
-        changed = True
-        while changed:  # propagate through assignments until nothing new is tainted
-            changed = False
-            for node in nodes:
-                for target, value in _assignments(node):
-                    if self._tainted(value, names):
-                        new = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)} - names
-                        if new:
-                            names |= new
-                            changed = True
-        for node in nodes:
-            if not isinstance(node, ast.Call):
-                continue
-            name = call_name(self.facts.imports, node)
-            if self._is_sink(name, node) and any(self._tainted(a, names) for a in _arguments(node)):
-                self.findings.append((node, name, via))
-            callee = self.facts.functions.get(node.func.id) if isinstance(node.func, ast.Name) else None
-            if callee is not None:
-                params = _parameters_receiving(callee, node, lambda a: self._tainted(a, names))
-                if params:
-                    self.run(callee, frozenset(params), via + (callee.name,))
-
-    @staticmethod
-    def _tainted(expression: ast.AST, names: set[str]) -> bool:
-        return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(expression))
-
-    def _is_sink(self, name: str, call: ast.Call) -> bool:
-        if name in PICKLE_SINKS:
-            return True
-        keywords = {k.arg: k.value for k in call.keywords}
-        if name == "numpy.load":
-            flag = keywords.get("allow_pickle")
-            return isinstance(flag, ast.Constant) and flag.value is True
-        if name == "torch.load":
-            flag = keywords.get("weights_only")
-            return not (isinstance(flag, ast.Constant) and flag.value is True)
-        if name == "yaml.load":
-            loader = keywords.get("Loader") or (call.args[1] if len(call.args) > 1 else None)
-            loader_name = self.facts.imports.qualified(loader) if loader is not None else None
-            return not (loader_name or "").endswith(SAFE_YAML_LOADERS)
-        return False
-
-
-def _assignments(node: ast.AST):
-    if isinstance(node, ast.Assign):
-        return [(target, node.value) for target in node.targets]
-    if isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
-        return [(node.target, node.value)]
-    if isinstance(node, ast.NamedExpr):
-        return [(node.target, node.value)]
-    if isinstance(node, (ast.For, ast.AsyncFor)):
-        return [(node.target, node.iter)]
-    if isinstance(node, (ast.With, ast.AsyncWith)):
-        return [(item.optional_vars, item.context_expr) for item in node.items if item.optional_vars is not None]
-    return []
-
-
-def _arguments(call: ast.Call) -> list[ast.expr]:
-    return [*call.args, *(k.value for k in call.keywords)]
-
-
-def _parameters_receiving(function: FunctionNode, call: ast.Call, tainted) -> set[str]:
-    """Parameters of `function` that get a tainted argument in `call`."""
-    positional = [a.arg for a in function.args.posonlyargs + function.args.args]
-    receiving = {positional[i] for i, argument in enumerate(call.args) if i < len(positional) and tainted(argument)}
-    known = set(positional) | {a.arg for a in function.args.kwonlyargs}
-    receiving |= {k.arg for k in call.keywords if k.arg in known and tainted(k.value)}
-    return receiving
-
-
-class UnsafeRequestDeserialization(ScoreRule):
-    """Request data reaches pickle, cloudpickle, joblib, np.load(allow_pickle=True), torch.load or yaml.load.
-
-    ## What it does
-    Follows predict's `data` parameter through assignments and the functions score.py defines
-    (such as a `deserialize(data)` helper) and reports when it reaches a loader that can run
-    code: `pickle.loads`, `cloudpickle.loads`, `joblib.load`, `pandas.read_pickle`,
-    `np.load(..., allow_pickle=True)`, `torch.load` without `weights_only=True`, and `yaml.load`
-    without a safe loader.
-
-    ## Why it matters
-    Anyone who can call the endpoint can send a pickle that runs any command on the server.
-    ADS before 2.15 generated score.py files that did exactly this for numpy and cloudpickle
-    payloads.
-
-    ## Example
-    `return model.predict(pickle.loads(base64.b64decode(data)))`
-
-    ## Fix
-    Accept JSON (lists, dicts, `DataFrame.to_json()`), or `.npy` bytes with `allow_pickle=False`.
-    """
-
-    code, name, severity = "SCR402", "unsafe-request-deserialization", Severity.ERROR
-    valid = [Case(artifact()),
-             Case(artifact({"score.py": SCORE_PY.replace("import json", "import io\nimport json\nimport numpy as np").replace(
-                 "json.loads(data)", "np.load(io.BytesIO(data), allow_pickle=False)")}))]
-    invalid = [
-        Case(artifact({"score.py": SCORE_PY.replace("import json", "import base64\nimport json\nimport pickle").replace(
-            "    payload = json.loads(data) if isinstance(data, (bytes, str)) else data",
-            "    payload = deserialize(data)") + "\n\ndef deserialize(blob):\n    raw = base64.b64decode(blob)\n"
-                                                 "    return pickle.loads(raw)\n"}), expect=[(25, 12)]),
-        Case(artifact({"score.py": SCORE_PY.replace("import json", "import io\nimport json\nimport numpy as np").replace(
-            "json.loads(data)", "np.load(io.BytesIO(data), allow_pickle=True)")}), expect=[(19, 15)]),
-    ]
-
-    def check_score(self, ctx, document, tree):
-        facts = ScoreFacts.of(ctx, tree)
-        predict = facts.functions.get("predict")
-        arguments = (predict.args.posonlyargs + predict.args.args) if predict else []
-        if not arguments:
-            return
-        analysis = RequestDeserialization(facts)
-        analysis.run(predict, frozenset({arguments[0].arg}), ())
-        for call, name, via in analysis.findings:
-            path = f" (through {' -> '.join(via)})" if via else ""
-            yield self.diagnostic(document.path, document.span(call),
-                                  f"request data reaches {name}(){path}: anyone who can call the endpoint can run code "
-                                  f"on the server; accept JSON or .npy with allow_pickle=False")

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import ast
-import posixpath
-from dataclasses import dataclass
 from pathlib import Path
 
 from artifact_lint.diagnostics import Severity
 from artifact_lint.registry import Case
-from artifact_lint.rules._flow import ScoreFacts
-from artifact_lint.rules._fold import fold
-from artifact_lint.rules._imports import call_name
 from artifact_lint.rules._python_facts import (
     PROVIDED_BY_SERVICE_PACKS,
     STDLIB_REMOVED,
@@ -19,77 +14,11 @@ from artifact_lint.rules._python_facts import (
     is_stdlib,
 )
 from artifact_lint.rules._runtime import declared_python_minor
-from artifact_lint.rules._samples import SCORE_PY, artifact, runtime_yaml
+from artifact_lint.rules._samples import SCORE_PY, artifact, runtime_yaml, with_helper
 from artifact_lint.rules._score import ScoreRule
+from artifact_lint.rules._semantic import ImportedModule, ModuleModel, SemanticModel
 
 HELPER_IMPORT = SCORE_PY.replace("import joblib\n", "import joblib\nfrom helpers import prepare\n")
-
-
-@dataclass
-class ImportedModule:
-    node: ast.Import | ast.ImportFrom
-    module: str  # dotted, absolute
-    guarded: bool  # inside try/except ImportError: an optional dependency
-
-
-def _guarded_nodes(tree: ast.Module) -> set[int]:
-    guarded: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Try) and any(_catches_import_error(h) for h in node.handlers):
-            guarded.update(id(child) for statement in node.body for child in ast.walk(statement))
-    return guarded
-
-
-def _catches_import_error(handler: ast.ExceptHandler) -> bool:
-    if handler.type is None:
-        return True
-    kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-    return any(isinstance(k, ast.Name) and k.id in ("ImportError", "ModuleNotFoundError", "Exception") for k in kinds)
-
-
-def imported_modules(tree: ast.Module) -> list[ImportedModule]:
-    guarded = _guarded_nodes(tree)
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.extend(ImportedModule(node, alias.name, id(node) in guarded) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.append(ImportedModule(node, node.module, id(node) in guarded))
-    return sorted(found, key=lambda item: (item.node.lineno, item.node.col_offset))
-
-
-class ModuleIndex:
-    """Where score.py's imports can come from inside the artifact: its folder and sys.path additions."""
-
-    def __init__(self, ctx, facts: ScoreFacts, score_path: str):
-        self.artifact = ctx.artifact
-        folder = posixpath.dirname(score_path)
-        self.roots = [folder]
-        for site in facts.all_calls():
-            name = call_name(facts.imports, site.call)
-            if name in ("sys.path.insert", "sys.path.append") and site.call.args:
-                folded = fold(site.call.args[-1], site.env)
-                if folded is not None and folded.base == "artifact":
-                    root = posixpath.normpath(posixpath.join(folder, folded.text)) if folded.text else folder
-                    self.roots.append("" if root == "." else root)
-
-    def _candidates(self, root: str, dotted: str) -> list[str]:
-        base = posixpath.join(root, *dotted.split(".")) if root else posixpath.join(*dotted.split("."))
-        return [base + ".py", base + "/__init__.py", base]
-
-    def find(self, dotted: str) -> str | None:
-        """The artifact path that provides module `dotted`, if any root has it."""
-        for root in self.roots:
-            for candidate in self._candidates(root, dotted):
-                if candidate in self.artifact.entries:
-                    return candidate
-        return None
-
-    def elsewhere(self, top: str) -> str | None:
-        """A file for module `top` that exists in the artifact but not where imports look."""
-        names = {f"{top}.py", f"{top}/__init__.py"}
-        return next((path for path in sorted(self.artifact.entries)
-                     if any(path == n or path.endswith("/" + n) for n in names)), None)
 
 
 def _beside_artifact(ctx, top: str) -> Path | None:
@@ -104,11 +33,9 @@ def _beside_artifact(ctx, top: str) -> Path | None:
     return None
 
 
-def _analysis(ctx, document, tree):
-    def compute():
-        facts = ScoreFacts.of(ctx, tree)
-        return imported_modules(tree), ModuleIndex(ctx, facts, document.path)
-    return ctx.cached("score.imports", compute)
+def _imports(model: SemanticModel) -> list[tuple[ModuleModel, ImportedModule]]:
+    """Every import of score.py and its helper modules, score.py's first, each in source order."""
+    return [(module, item) for module in model.modules.values() for item in module.imported_modules()]
 
 
 class LocalModuleMissing(ScoreRule):
@@ -146,18 +73,28 @@ class LocalModuleMissing(ScoreRule):
                        "helpers.py": ""}), expect=[(5, 1)]),
         Case(artifact({"score.py": HELPER_IMPORT.replace("from helpers import", "from tools.helpers import"),
                        "tools/__init__.py": ""}), expect=[(5, 1)]),
+        Case({**with_helper("from cleaning import tidy\n\n\ndef prepare(rows):\n    return tidy(rows)\n"),
+              "src/cleaning.py": "def tidy(rows):\n    return rows\n"}, expect=[("helpers.py", 1, 1)],
+             note="helper modules' imports resolve as score.py's do"),
     ]
 
     def check_score(self, ctx, document, tree):
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level:
-                yield self.diagnostic(document.path, document.span(node),
-                                      "relative import in score.py: the server imports score.py as a top-level module, "
-                                      "so `from .x import y` fails; use `from x import y`")
-        modules, index = _analysis(ctx, document, tree)
+        model = self.model(ctx)
+        for module in model.modules.values():
+            if module.package:
+                continue  # inside a package, relative imports resolve
+            who = "score.py" if module is model.score else module.path
+            for node in module.nodes(ast.ImportFrom):
+                if node.level:
+                    yield self.diagnostic(module.path, module.document.span(node),
+                                          f"relative import in {who}: the server imports {who} as a top-level module, "
+                                          f"so `from .x import y` fails; use `from x import y`")
+        index = model.index
         minor = declared_python_minor(ctx)
         reported: set[str] = set()
-        for item in modules:
+        for module, item in _imports(model):
+            document = module.document
+            who = "score.py" if module is model.score else module.path
             top = item.module.split(".")[0]
             if top in reported or is_stdlib(top, minor) and top not in STDLIB_REMOVED:
                 continue
@@ -213,13 +150,18 @@ class ThirdPartyImport(ScoreRule):
         Case(artifact({"score.py": SCORE_PY.replace("import joblib", "import joblib\nfrom distutils import util"),
                        "runtime.yaml": runtime_yaml(python="'3.12'", slug="''", env_type="published",
                                                     path="oci://bucket@ns/packs/py312")}), expect=[(5, 1)]),
+        Case(with_helper("import cv2\n\n\ndef prepare(image):\n    return cv2.resize(image, (64, 64))\n"),
+             expect=[("helpers.py", 1, 1)]),
     ]
 
     def check_score(self, ctx, document, tree):
-        modules, index = _analysis(ctx, document, tree)
+        model = self.model(ctx)
+        index = model.index
         minor = declared_python_minor(ctx)
         seen: set[str] = set()
-        for item in modules:
+        for module, item in _imports(model):
+            document = module.document
+            who = "score.py" if module is model.score else module.path
             top = item.module.split(".")[0]
             if top in seen or item.guarded or index.find(top) or index.elsewhere(top) or _beside_artifact(ctx, top):
                 continue
@@ -235,10 +177,10 @@ class ThirdPartyImport(ScoreRule):
             if is_stdlib(top, minor) or top in PROVIDED_BY_SERVICE_PACKS or (distribution and _pack_lists(ctx)):
                 continue  # a known pack's own list decides (RTY118)
             if distribution:
-                message = (f"score.py imports {top} (pip: {distribution}), which Oracle's general ML conda packs do "
+                message = (f"{who} imports {top} (pip: {distribution}), which Oracle's general ML conda packs do "
                            f"not ship; make sure the inference conda pack has it")
             else:
-                message = (f"score.py imports {top}, which is neither standard library nor in the artifact; if it is "
+                message = (f"{who} imports {top}, which is neither standard library nor in the artifact; if it is "
                            f"a package, make sure the inference conda pack has it; if it is your module, add "
                            f"{top}.py to the artifact next to score.py")
             yield self.diagnostic(document.path, document.span(item.node), message)
@@ -254,9 +196,10 @@ def _pack_lists(ctx) -> bool:
 
 def local_module_files(ctx) -> list[str]:
     """Artifact paths of the local modules score.py imports (files, or a package's __init__.py)."""
-    document = ctx.documents.score
-    if document is None or document.tree is None:
+    model = SemanticModel.of(ctx)
+    if model is None:
         return []
-    modules, index = _analysis(ctx, document, document.tree)
-    found = [index.find(item.module) or index.find(item.module.split(".")[0]) for item in modules]
+    index = model.index
+    found = [index.find(item.module) or index.find(item.module.split(".")[0]) for item in model.score.imported_modules()]
+    found += [helper.path for helper in model.helpers()]
     return sorted({path for path in found if path})

@@ -8,7 +8,7 @@ from artifact_lint.diagnostics import Severity
 from artifact_lint.registry import Case
 from artifact_lint.rules._python_facts import MODULE_NAMES, builtin_added_after, builtin_names
 from artifact_lint.rules._runtime import declared_python_minor
-from artifact_lint.rules._samples import artifact, runtime_yaml
+from artifact_lint.rules._samples import artifact, runtime_yaml, with_helper
 from artifact_lint.rules._scopes import undefined_names
 from artifact_lint.rules._score import ScoreRule
 
@@ -106,7 +106,9 @@ class UndefinedName(ScoreRule):
     """
 
     code, name, severity = "SCR201", "undefined-name", Severity.ERROR
-    valid = [Case(artifact()), Case(artifact({"score.py": SCOPING}))]
+    valid = [Case(artifact()), Case(artifact({"score.py": SCOPING})),
+             Case(with_helper("import sys\n\nPY2 = sys.version_info[0] == 2\nif PY2:\n    text_type = unicode\n"
+                              "else:\n    text_type = str\n"), note="a Python 2 branch never runs")]
     invalid = [
         Case(artifact({"score.py": OCI_DOC_EXAMPLE}), expect=[(7, 13), (7, 71)]),
         Case(artifact({"score.py": SCOPING, "runtime.yaml": runtime_yaml(python="'3.9'", slug="''", env_type="published",
@@ -114,14 +116,21 @@ class UndefinedName(ScoreRule):
              expect=[(49, 28), (49, 35)]),
         Case(artifact({"score.py": "from helpers import *\n\ndef load_model():\n    return model\n\n"
                                    "def predict(data, model=load_model()):\n    return data\n"}), expect=[(1, 1)]),
+        Case(with_helper("def prepare(rows):\n    return np.asarray(rows)\n"), expect=[("helpers.py", 2, 12)],
+             note="a helper module score.py imports is checked at its own file and line"),
     ]
 
     def check_score(self, ctx, document, tree):
-        star = next((node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-                     and any(alias.name == "*" for alias in node.names)), None)
         minor = declared_python_minor(ctx)
+        for module in self.model(ctx).modules.values():
+            yield from self._check_module(module, minor)
+
+    def _check_module(self, module, minor):
+        document = module.document
+        star = next((node for node in module.nodes(ast.ImportFrom) if any(alias.name == "*" for alias in node.names)),
+                    None)
         try:
-            undefined = undefined_names(tree, document.text, builtin_names(minor) | MODULE_NAMES)
+            undefined = undefined_names(module, builtin_names(minor) | MODULE_NAMES)
         except (SyntaxError, ValueError, RecursionError):
             return  # symtable is stricter than ast on a few constructs; SCR001 covers broken files
         if star is not None:

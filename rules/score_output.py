@@ -6,11 +6,11 @@ import ast
 
 from artifact_lint.diagnostics import Severity
 from artifact_lint.registry import Case
-from artifact_lint.rules._flow import FunctionNode, ScoreFacts
 from artifact_lint.rules._imports import call_name
 from artifact_lint.rules._kind import predict_output_unknown
-from artifact_lint.rules._samples import SCORE_PY, artifact
-from artifact_lint.rules._score import ScoreRule, own_nodes
+from artifact_lint.rules._samples import SCORE_PY, artifact, with_helper
+from artifact_lint.rules._score import ScoreRule
+from artifact_lint.rules._semantic import FunctionNode, ModuleModel, SemanticModel
 
 CONVERTERS = {"tolist", "to_dict", "item", "to_json", "to_list", "dumps", "isoformat"}
 MODEL_OUTPUTS = {"predict", "predict_proba", "predict_log_proba", "decision_function", "transform", "score_samples"}
@@ -20,12 +20,12 @@ MAX_DEPTH = 6
 
 
 class OutputKinds:
-    """Classifies expressions as a value json.dumps rejects, following score.py's own functions."""
+    """Classifies expressions as a value json.dumps rejects, following the functions of score.py and its helpers."""
 
-    def __init__(self, facts: ScoreFacts):
-        self.facts = facts
+    def __init__(self, model: SemanticModel):
+        self.model = model
 
-    def of(self, expression: ast.expr | None, function: FunctionNode, depth: int = 0) -> str | None:
+    def of(self, expression: ast.expr | None, function: FunctionNode, module: ModuleModel, depth: int = 0) -> str | None:
         """"a numpy array", "a DataFrame", ... or None (serialisable, or not known)."""
         if expression is None or depth > MAX_DEPTH:
             return None
@@ -33,27 +33,27 @@ class OutputKinds:
         if isinstance(expression, (ast.Set, ast.SetComp)):
             return "a set"
         if isinstance(expression, ast.Dict):
-            return self._inside("a dict holding", expression.values, function, step)
+            return self._inside("a dict holding", expression.values, function, module, step)
         if isinstance(expression, (ast.List, ast.Tuple)):
-            return self._inside("a list holding", expression.elts, function, step)
+            return self._inside("a list holding", expression.elts, function, module, step)
         if isinstance(expression, ast.Attribute) and expression.attr == "values":
             return "a numpy array (.values)"
         if isinstance(expression, ast.Name):
-            assigned = self.facts.env_of(function).local.get(expression.id)
-            return self.of(assigned, function, step) if assigned is not None else None
+            assigned = module.env_of(function).local.get(expression.id)
+            return self.of(assigned, function, module, step) if assigned is not None else None
         if isinstance(expression, ast.Call):
-            return self._call(expression, function, step)
+            return self._call(expression, function, module, step)
         return None
 
-    def _inside(self, label: str, items, function, depth) -> str | None:
+    def _inside(self, label: str, items, function, module, depth) -> str | None:
         for item in items:
-            kind = self.of(item, function, depth) if item is not None else None
+            kind = self.of(item, function, module, depth) if item is not None else None
             if kind:
                 return f"{label} {kind}"
         return None
 
-    def _call(self, call: ast.Call, function: FunctionNode, depth: int) -> str | None:
-        name = call_name(self.facts.imports, call)
+    def _call(self, call: ast.Call, function: FunctionNode, module: ModuleModel, depth: int) -> str | None:
+        name = call_name(module.imports, call)
         method = name.rsplit(".", 1)[-1]
         if method in CONVERTERS or name in ("float", "int", "str", "bool", "list", "dict"):
             return None
@@ -67,9 +67,11 @@ class OutputKinds:
             return "a set"
         if method in MODEL_OUTPUTS and isinstance(call.func, ast.Attribute):
             return f"a numpy array (.{method}() returns one)"
-        callee = self.facts.functions.get(call.func.id) if isinstance(call.func, ast.Name) else None
-        if callee is not None and callee is not function:
-            kinds = [self.of(node.value, callee, depth) for node in own_nodes(callee) if isinstance(node, ast.Return)]
+        target = self.model.resolve(module, call)
+        if target is not None and target[1] is not function:
+            owner, callee = target
+            kinds = [self.of(node.value, callee, owner, depth) for node in owner.own(callee)
+                     if isinstance(node, ast.Return) and not owner.is_dead(node)]
             return next((kind for kind in kinds if kind), None)
         return None
 
@@ -108,17 +110,22 @@ class NonSerialisablePrediction(ScoreRule):
         Case(artifact({"score.py": SCORE_PY.replace(
             '    return {"prediction": model.predict(payload).tolist()}',
             '    labels = set(model.predict(payload).tolist())\n    return labels')}), expect=[(19, 12)]),
+        Case(with_helper("import numpy as np\n\n\ndef post(values):\n    return np.round(values, 2)\n",
+                         SCORE_PY.replace("import joblib\n", "import joblib\nimport helpers\n").replace(
+                             "model.predict(payload).tolist()", "helpers.post(model.predict(payload))")),
+             expect=[(19, 27)], note="followed into a helper module's function"),
     ]
 
     def check_score(self, ctx, document, tree):
-        facts = ScoreFacts.of(ctx, tree)
-        predict = facts.functions.get("predict")
+        model = self.model(ctx)
+        score = model.score
+        predict = score.functions.get("predict")
         if predict is None:
             return
-        kinds = OutputKinds(facts)
-        for node in own_nodes(predict):
-            if isinstance(node, ast.Return) and node.value is not None:
-                kind = kinds.of(node.value, predict)
+        kinds = OutputKinds(model)
+        for node in score.own(predict):
+            if isinstance(node, ast.Return) and node.value is not None and not score.is_dead(node):
+                kind = kinds.of(node.value, predict, score)
                 if kind:
                     # What .predict() returns is a guess when the model is not a library's (rules/_kind.py).
                     guessed = "() returns one" in kind and predict_output_unknown(ctx)

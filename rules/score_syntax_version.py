@@ -30,36 +30,36 @@ UNION_SCORE = SCORE_PY.replace("def predict(data, model=load_model()):",
                                "def predict(data: dict | None, model=load_model()) -> dict:")
 
 
-def _runtime_annotations(tree: ast.Module) -> Iterator[ast.expr]:
+def _runtime_annotations(module) -> Iterator[ast.expr]:
     """Annotations Python evaluates when score.py is imported (absent `from __future__ import annotations`)."""
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            arguments = node.args
-            every = arguments.posonlyargs + arguments.args + arguments.kwonlyargs
-            every += [a for a in (arguments.vararg, arguments.kwarg) if a]
-            yield from (a.annotation for a in every if a.annotation is not None)
-            if node.returns is not None:
-                yield node.returns
-    scopes = [tree.body] + [n.body for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+    for node in module.nodes(ast.FunctionDef) + module.nodes(ast.AsyncFunctionDef):
+        arguments = node.args
+        every = arguments.posonlyargs + arguments.args + arguments.kwonlyargs
+        every += [a for a in (arguments.vararg, arguments.kwarg) if a]
+        yield from (a.annotation for a in every if a.annotation is not None)
+        if node.returns is not None:
+            yield node.returns
+    scopes = [module.tree.body] + [n.body for n in module.nodes(ast.ClassDef)]
     for body in scopes:  # variable annotations count at module and class level only
         yield from (s.annotation for s in body if isinstance(s, ast.AnnAssign))
 
 
-def _isinstance_types(tree: ast.Module) -> Iterator[ast.expr]:
-    for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("isinstance", "issubclass")
+def _isinstance_types(module) -> Iterator[ast.expr]:
+    for node in module.nodes(ast.Call):
+        if (isinstance(node.func, ast.Name) and node.func.id in ("isinstance", "issubclass")
                 and len(node.args) == 2):
             yield node.args[1]
 
 
-def _typing_problems(tree: ast.Module, minor: int) -> Iterator[tuple[ast.AST, str]]:
+def _typing_problems(module, minor: int) -> Iterator[tuple[ast.AST, str]]:
     future = any(isinstance(s, ast.ImportFrom) and s.module == "__future__" and any(a.name == "annotations" for a in s.names)
-                 for s in tree.body)
-    checked = [(expression, "") for expression in _isinstance_types(tree)]
+                 for s in module.tree.body)
+    checked = [(expression, "") for expression in _isinstance_types(module)]
     if not future:
-        checked += [(expression, ", or `from __future__ import annotations`") for expression in _runtime_annotations(tree)]
+        checked += [(expression, ", or `from __future__ import annotations`") for expression in _runtime_annotations(module)]
     for expression, alternative in checked:
-        for node in ast.walk(expression):
+        for node in sorted(module.nodes_within(expression, ast.BinOp) + module.nodes_within(expression, ast.Subscript),
+                           key=lambda n: (n.lineno, n.col_offset)):
             if minor < 10 and isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
                 yield node, f"`X | Y` unions are evaluated here and need Python 3.10 (use typing.Optional/Union{alternative})"
                 break
@@ -69,12 +69,12 @@ def _typing_problems(tree: ast.Module, minor: int) -> Iterator[tuple[ast.AST, st
                 break
 
 
-def _decorator_problems(tree: ast.Module, minor: int) -> Iterator[tuple[ast.AST, str]]:
+def _decorator_problems(module, minor: int) -> Iterator[tuple[ast.AST, str]]:
     """PEP 614: before 3.9 a decorator is a dotted name, optionally called."""
     if minor >= 9:
         return
-    for node in ast.walk(tree):
-        for decorator in getattr(node, "decorator_list", []):
+    for node in module.nodes(ast.FunctionDef) + module.nodes(ast.AsyncFunctionDef) + module.nodes(ast.ClassDef):
+        for decorator in node.decorator_list:
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
             while isinstance(target, ast.Attribute):
                 target = target.value
@@ -82,16 +82,14 @@ def _decorator_problems(tree: ast.Module, minor: int) -> Iterator[tuple[ast.AST,
                 yield decorator, "a decorator that is not a dotted name needs Python 3.9"
 
 
-def _fstring_problems(tree: ast.Module, source: str, minor: int) -> Iterator[tuple[ast.AST, str]]:
+def _fstring_problems(module, source: str, minor: int) -> Iterator[tuple[ast.AST, str]]:
     """PEP 701 f-strings (3.12): quotes reused inside, backslashes or comments in the braces.
 
     Only reachable when artifact-lint itself runs on 3.12+; older parsers reject such files outright.
     """
     if minor >= 12 or RUNNING_MINOR < 12:
         return
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.JoinedStr):
-            continue
+    for node in module.nodes(ast.JoinedStr):
         text = ast.get_source_segment(source, node) or ""
         quote = next((q for q in ('"""', "'''", '"', "'") if text.lstrip("rRfFbBuU").startswith(q)), None)
         for value in node.values:
@@ -152,8 +150,9 @@ class SyntaxForDeclaredPython(ScoreRule):
                                   f"{error.msg}; runtime.yaml declares Python 3.{minor}")
         except ValueError:
             pass  # older than the oldest grammar this interpreter knows
-        problems = [*_typing_problems(tree, minor), *_decorator_problems(tree, minor),
-                    *_fstring_problems(tree, document.text, minor)]
+        module = self.model(ctx).score
+        problems = [*_typing_problems(module, minor), *_decorator_problems(module, minor),
+                    *_fstring_problems(module, document.text, minor)]
         for node, message in problems:
             yield self.diagnostic(document.path, document.span(node), f"{message}; runtime.yaml declares Python 3.{minor}")
 

@@ -22,7 +22,7 @@ from artifact_lint.pickles.stream import Source
 from artifact_lint.pickles.values import Big, Global, Opaque, Set, key, origin
 
 if TYPE_CHECKING:
-    from artifact_lint.pickles.scan import PickleScan
+    from artifact_lint.pickles.result import PickleScan
 
 _MAX_ITEMS = 10_000  # elements kept per list/dict/set/tuple; the rest are counted as read, not kept
 _MAX_LIVE = 2_000_000  # stack + memo entries before the scan stops to bound memory

@@ -18,37 +18,14 @@ from __future__ import annotations
 import io
 import re
 import time
-from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from artifact_lint.pickles.calls import Call
 from artifact_lint.pickles.errors import TRUNCATED, Corrupt, Stop, Truncated
 from artifact_lint.pickles.machine import Machine
+from artifact_lint.pickles.result import PickleScan
 from artifact_lint.pickles.stream import Prefixed, Source, compression, decompressor, read_head, start_offset
-from artifact_lint.pickles.values import Function
 
 _HEAD_SIZE = 6
-
-
-@dataclass
-class PickleScan:
-    """What walking the opcodes taught us; `error` is set only when the stream is certainly broken."""
-
-    protocol: int | None = None
-    globals: list[tuple[str, str]] = field(default_factory=list)
-    versions: dict[str, str] = field(default_factory=dict)
-    n_features: int | None = None  # the last-built estimator's n_features_in_ (the top-level one, built last)
-    complete: bool = False
-    error: str | None = None
-    compression: str | None = None
-    opcodes: int = 0
-    stopped_early: str | None = None
-    end: int | None = None  # offset just past STOP, from where the scan started (another pickle may follow)
-    calls: list[Call] = field(default_factory=list)  # every distinct call the load would make, in stream order
-    functions: list[Function] = field(default_factory=list)  # functions stored by value (cloudpickle, dill)
-    imported: list[str] = field(default_factory=list)  # modules imported by call (__import__, subimport, ...)
-    nested: list = field(default_factory=list)  # bytes (or Big placeholders) of files an allowed helper loads
-    unjudged: list[str] = field(default_factory=list)  # parts of what the load does that were not walked, and why
 
 
 def scan_pickle(raw: BinaryIO, *, max_opcodes: int = 20_000_000, max_seconds: float = 10.0) -> PickleScan:

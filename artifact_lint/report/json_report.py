@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from importlib import resources
 from typing import TextIO
 
 from artifact_lint import __version__
@@ -53,6 +52,8 @@ def write_json(run: LintRun, stream: TextIO, statistics: bool = False) -> None:
 
 
 def report_schema() -> dict:
-    """The JSON Schema of the report, as shipped inside the package."""
+    """The JSON Schema of the report, as shipped inside the package (importlib.resources only when asked)."""
+    from importlib import resources
+
     text = resources.files("artifact_lint").joinpath("schemas/report-v1.schema.json").read_text(encoding="utf-8")
     return json.loads(text)

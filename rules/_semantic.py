@@ -1,0 +1,501 @@
+"""One semantic model of the artifact's Python: score.py and the local modules it imports, built once.
+
+`SemanticModel.of(ctx)` parses each file once (score.py through Documents; helper modules as
+score.py's imports resolve them, transitively, on the server's sys.path) and indexes each in
+one traversal: nodes by type and by the scope they are evaluated in (a function, or None for
+the module level: module statements, class bodies, decorators and default arguments), bindings
+per scope, folding environments, control-flow facts (`_control`: dead and guarded statements)
+and call sites. On top: what runs at start-up (import and load_model) across modules, and
+which function a call reaches. Rules query this model; no rule walks a tree itself.
+"""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from artifact_lint.documents import PythonDocument
+from artifact_lint.rules._control import UNKNOWN, ControlFacts, catches, never_completes, static_value
+from artifact_lint.rules._fold import SCORE_FILE, Environment, Folded, fold, function_environment, single_assignments
+from artifact_lint.rules._imports import ImportMap, absolute_module, call_name
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+SKIPPED_FIELDS = frozenset({"ctx", "op", "ops"})  # shared singleton nodes (Load, Add, Eq): nothing to index
+_FIELDS: dict[type, tuple[str, ...]] = {}  # node type -> the fields that can hold child nodes
+MAX_MODULES = 64
+IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError", "Exception")
+
+
+@dataclass
+class CallSite:
+    """A call, the function it is in (None: module level), the environment its arguments fold in."""
+
+    call: ast.Call
+    function: FunctionNode | None
+    env: Environment
+    module: "ModuleModel"
+
+    @property
+    def dead(self) -> bool:
+        return self.module.is_dead(self.call)
+
+    @property
+    def guarded(self) -> bool:
+        return self.module.is_guarded(self.call)
+
+
+@dataclass
+class ImportedModule:
+    node: ast.Import | ast.ImportFrom
+    module: str  # dotted, absolute
+    guarded: bool  # inside try/except ImportError: an optional dependency
+
+
+def _arguments(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list[ast.arg]:
+    arguments = node.args
+    extra = [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+    return arguments.posonlyargs + arguments.args + arguments.kwonlyargs + extra
+
+
+def _outer_parts(node: ast.AST) -> list[ast.AST]:
+    """Parts of a def, lambda or class evaluated where it is defined, not in its own scope."""
+    if isinstance(node, ast.ClassDef):
+        return [*node.decorator_list, *node.bases, *node.keywords]
+    arguments = node.args
+    outer = [*arguments.defaults, *(d for d in arguments.kw_defaults if d is not None)]
+    if not isinstance(node, ast.Lambda):
+        outer = [*node.decorator_list, *outer, *(a.annotation for a in _arguments(node) if a.annotation is not None)]
+        if node.returns is not None:
+            outer.append(node.returns)
+    return outer
+
+
+class ModuleModel:
+    """One Python file of the artifact, indexed in a single traversal."""
+
+    def __init__(self, name: str, document: PythonDocument, file: Folded = SCORE_FILE, package: str = ""):
+        self.name = name  # as imported: "score", "helpers", "lib.util"
+        self.document = document
+        self.path = document.path
+        self.tree: ast.Module = document.tree
+        self.package = package  # the package relative imports resolve against ("" at top level)
+        self.by_type: dict[type, list[ast.AST]] = defaultdict(list)
+        self._own: dict[int, list[ast.AST]] = defaultdict(list)  # id(function or lambda), 0 = module level
+        self._scope: dict[int, ast.AST | None] = {}
+        self._symbol_scope: dict[int, ast.AST] = {}  # Python's own scope of a Name (class bodies, comprehensions)
+        self._statement: dict[int, ast.stmt | None] = {}
+        self._parent_statement: dict[int, ast.stmt | None] = {}
+        # Names bound per scope as Python binds them (0: module; a def, lambda, class body or comprehension's id)
+        self.stores: dict[int, Counter] = defaultdict(Counter)
+        self._scope_parent: dict[int, ast.AST] = {}  # id(def, lambda, class, comprehension) -> enclosing scope
+        self._calls: list[CallSite] | None = None
+        self._by_statement: dict[type, dict[int, list[ast.AST]]] = {}
+        self._index()
+        self.imports = ImportMap(self.by_type[ast.Import] + self.by_type[ast.ImportFrom], package)
+        self.module_env = Environment(self.imports, single_assignments(self.tree.body, include_nested_blocks=False),
+                                      file=file)
+        self.functions: dict[str, FunctionNode] = {s.name: s for s in self.tree.body if isinstance(s, DEFS)}
+        self._environments = {id(f): function_environment(f, self.module_env)
+                              for kind in DEFS for f in self.by_type[kind]}
+        self.global_names = {name for node in self.by_type[ast.Global] for name in node.names}
+        self.control = ControlFacts(self.tree, self.truth_in, self.imports.qualified)
+
+    # -- the one traversal -------------------------------------------------------------------
+    def _index(self) -> None:
+        by_type, own, scope_of, symbol_of = self.by_type, self._own, self._scope, self._symbol_scope
+        statement_of, parent_of, stores = self._statement, self._parent_statement, self.stores
+        tree = self.tree
+        stack: list[tuple[ast.AST, ast.AST | None, ast.AST, ast.stmt | None]] = \
+            [(child, None, tree, None) for child in reversed(tree.body)]
+        while stack:
+            node, scope, symbols, statement = stack.pop()
+            key = id(node)
+            if isinstance(node, ast.stmt):
+                parent_of[key] = statement
+                statement = node
+            kind = type(node)
+            by_type[kind].append(node)
+            own[id(scope) if scope is not None else 0].append(node)
+            scope_of[key] = scope
+            statement_of[key] = statement
+            names_key = 0 if symbols is tree else id(symbols)  # where Python binds a name stored here
+            if kind is ast.Constant:
+                continue
+            if kind is ast.Name:
+                symbol_of[key] = symbols
+                if not isinstance(node.ctx, ast.Load):
+                    stores[names_key][node.id] += 1
+                continue
+            if kind in DEFS or kind is ast.Lambda or kind is ast.ClassDef:
+                outer = _outer_parts(node)
+                self._scope_parent[key] = symbols
+                if kind is ast.ClassDef:
+                    stores[names_key][node.name] += 1
+                    inner, inner_scope = node.body, scope  # a class body runs where the class statement is
+                else:
+                    if kind is not ast.Lambda:
+                        stores[names_key][node.name] += 1
+                    for argument in _arguments(node):
+                        stores[key][argument.arg] += 1
+                    inner, inner_scope = ([node.body] if kind is ast.Lambda else node.body), node
+                stack += [(child, inner_scope, node, statement) for child in reversed(inner)]
+                stack += [(child, scope, symbols, statement) for child in reversed(outer)]
+                continue
+            if kind in COMPREHENSIONS:
+                first, *rest = node.generators
+                inner = [first.target, *first.ifs]
+                for generator in rest:
+                    inner += [generator.target, generator.iter, *generator.ifs]
+                inner += [node.key, node.value] if kind is ast.DictComp else [node.elt]
+                self._scope_parent[key] = symbols
+                stack += [(child, scope, node, statement) for child in reversed(inner)]
+                stack.append((first.iter, scope, symbols, statement))
+                continue
+            if kind is ast.ExceptHandler and node.name:
+                stores[names_key][node.name] += 1
+            elif kind is ast.Import or kind is ast.ImportFrom:
+                for alias in node.names:
+                    stores[names_key][alias.asname or alias.name.split(".")[0]] += 1
+            fields = _FIELDS.get(kind)
+            if fields is None:
+                fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in SKIPPED_FIELDS)
+            children = []
+            for field in fields:
+                value = getattr(node, field, None)
+                if value.__class__ is list:
+                    children += [item for item in value if isinstance(item, ast.AST)]
+                elif isinstance(value, ast.AST):
+                    children.append(value)
+            if children:
+                children.reverse()
+                stack += [(child, scope, symbols, statement) for child in children]
+
+    # -- queries ----------------------------------------------------------------------------
+    def nodes(self, kind: type) -> list[ast.AST]:
+        """Every node of `kind` in the file, in source order."""
+        return self.by_type.get(kind, [])
+
+    def own(self, function: ast.AST | None) -> list[ast.AST]:
+        """Nodes evaluated in `function`'s own scope (None: at module level), nested defs' bodies excluded."""
+        return self._own.get(id(function) if function is not None else 0, [])
+
+    def scope_of(self, node: ast.AST) -> ast.AST | None:
+        return self._scope.get(id(node))
+
+    def symbol_scope(self, name: ast.Name) -> ast.AST:
+        """The scope Python resolves `name` in (module, function, lambda, class body or comprehension)."""
+        return self._symbol_scope[id(name)]
+
+    def visibly_bound(self, name: ast.Name) -> bool:
+        """`name` is bound in its own scope, an enclosing function's, or at module level (so never a NameError
+        for want of a binding anywhere; whether it is bound yet is another question)."""
+        scope = self._symbol_scope[id(name)]
+        own = True
+        while scope is not self.tree:
+            if (own or not isinstance(scope, ast.ClassDef)) and self.stores.get(id(scope), {}).get(name.id):
+                return True
+            own = False
+            scope = self._scope_parent[id(scope)]
+        return bool(self.stores.get(0, {}).get(name.id)) or (
+            name.id in self.global_names and any(stores.get(name.id) for stores in self.stores.values()))
+
+    def nodes_within(self, expression: ast.AST, kind: type = ast.Name) -> list[ast.AST]:
+        """Nodes of `kind` inside an expression (itself included), from the index: those of its statement
+        whose position falls within the expression's span."""
+        statement = self._statement.get(id(expression))
+        buckets = self._by_statement.get(kind)
+        if buckets is None:
+            buckets = self._by_statement[kind] = defaultdict(list)
+            for node in self.nodes(kind):
+                buckets[id(self._statement.get(id(node)))].append(node)
+        if expression is statement:
+            return buckets.get(id(statement), [])
+        start = (expression.lineno, expression.col_offset)
+        end = (expression.end_lineno, expression.end_col_offset)
+        return [node for node in buckets.get(id(statement), [])
+                if start <= (node.lineno, node.col_offset) and (node.end_lineno, node.end_col_offset) <= end]
+
+    def statement_of(self, node: ast.AST) -> ast.stmt | None:
+        """The innermost statement holding `node` (a statement is its own)."""
+        return self._statement.get(id(node))
+
+    def statements_around(self, node: ast.AST) -> Iterator[ast.stmt]:
+        """The statements enclosing `node`, innermost first."""
+        statement = self._statement.get(id(node))
+        while statement is not None:
+            yield statement
+            statement = self._parent_statement.get(id(statement))
+
+    def is_dead(self, node: ast.AST) -> bool:
+        statement = self._statement.get(id(node))
+        return statement is not None and id(statement) in self.control.dead
+
+    def is_guarded(self, node: ast.AST) -> bool:
+        statement = self._statement.get(id(node))
+        return statement is not None and id(statement) in self.control.guarded
+
+    def try_handlers(self, node: ast.AST) -> Iterator[ast.ExceptHandler]:
+        """Handlers of every `try:` whose body holds `node`."""
+        inner = None
+        for statement in self.statements_around(node):
+            if isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
+                if inner is not None and any(child is inner for child in statement.body):
+                    yield from statement.handlers
+            inner = statement
+
+    def env_of(self, function: FunctionNode | None) -> Environment:
+        return self.module_env if function is None else self._environments[id(function)]
+
+    def never_completes(self, block: list[ast.stmt], function: FunctionNode | None) -> bool:
+        """True when control cannot fall off the end of `block`, statically dead branches considered."""
+        return never_completes(block, self.truth_in(function), self.imports.qualified)
+
+    def truth_in(self, scope: ast.AST | None):
+        """How conditions evaluate in `scope` (None: module level): their static value, or _control.UNKNOWN."""
+        nested = scope is not None and self._scope.get(id(scope)) is not None
+        local = self.stores.get(id(scope), Counter()) if scope is not None else Counter()
+        parameters = {a.arg for a in _arguments(scope)} if scope is not None else set()
+        if scope is not None and scope.name == "load_model" and self.name == "score" and not self._called_with_arguments(scope):
+            parameters = set()  # the server calls load_model() with none: its defaults are its values
+        env = self.env_of(scope) if isinstance(scope, DEFS) else self.module_env
+        module_stores = self.stores.get(0, Counter())
+
+        resolving: set[str] = set()
+
+        def module_constant(name: str) -> object:
+            value = self.module_env.module.get(name) if module_stores.get(name) == 1 else None
+            if isinstance(value, ast.Constant):
+                return value.value
+            if value is None or name in resolving:
+                return UNKNOWN
+            resolving.add(name)  # `PY2 = sys.version_info[0] == 2` is as constant as what it is built from
+            try:
+                return static_value(value, module_lookup, qualified)
+            finally:
+                resolving.discard(name)
+
+        def module_lookup(name: str) -> object:
+            if name == "__name__":
+                return self.name
+            return UNKNOWN if name in self.global_names else module_constant(name)
+
+        def lookup(name: str) -> object:
+            if name == "__name__":
+                return self.name
+            if nested or name in self.global_names or name in parameters:
+                return UNKNOWN
+            if not local.get(name):
+                return module_constant(name)
+            value = env.local.get(name)
+            if isinstance(value, ast.Name) and not local.get(value.id):  # a default such as `name=MODEL_NAME`
+                return module_constant(value.id)
+            return value.value if isinstance(value, ast.Constant) else UNKNOWN
+
+        qualified = self.imports.qualified
+        return lambda test: static_value(test, lookup, qualified)
+
+    def _called_with_arguments(self, function: FunctionNode) -> bool:
+        return any(isinstance(c.func, ast.Name) and c.func.id == function.name and (c.args or c.keywords)
+                   for c in self.nodes(ast.Call))
+
+    def calls(self) -> list[CallSite]:
+        """Every call evaluated at module level or in a def (lambda bodies excluded), with its environment."""
+        if self._calls is None:
+            sites = []
+            for call in self.nodes(ast.Call):
+                scope = self._scope.get(id(call))
+                if scope is None or isinstance(scope, DEFS):
+                    sites.append(CallSite(call, scope, self.env_of(scope), self))
+            self._calls = sites
+        return self._calls
+
+    def calls_in(self, function: FunctionNode | None) -> Iterator[CallSite]:
+        env = self.env_of(function)
+        for node in self.own(function):
+            if type(node) is ast.Call:
+                yield CallSite(node, function, env, self)
+
+    def imported_modules(self) -> list[ImportedModule]:
+        """Absolute imports (and relative ones resolved in a package), in source order."""
+        found = []
+        for node in sorted(self.nodes(ast.Import) + self.nodes(ast.ImportFrom), key=lambda n: (n.lineno, n.col_offset)):
+            guarded = any(catches(h, IMPORT_ERRORS, bare=True) for h in self.try_handlers(node))
+            if isinstance(node, ast.Import):
+                found.extend(ImportedModule(node, alias.name, guarded) for alias in node.names)
+            else:
+                module = absolute_module(node, self.package) if node.level else node.module
+                if module:
+                    found.append(ImportedModule(node, module, guarded))
+        return found
+
+
+class ModuleIndex:
+    """Where imports can come from inside the artifact: score.py's folder and its sys.path additions."""
+
+    def __init__(self, artifact, score: ModuleModel):
+        self.artifact = artifact
+        folder = posixpath.dirname(score.path)
+        self.folder = folder
+        self.roots = [folder]
+        for site in score.calls():
+            name = call_name(score.imports, site.call)
+            if name in ("sys.path.insert", "sys.path.append") and site.call.args:
+                folded = fold(site.call.args[-1], site.env)
+                if folded is not None and folded.base == "artifact":
+                    root = posixpath.normpath(posixpath.join(folder, folded.text)) if folded.text else folder
+                    self.roots.append("" if root == "." else root)
+
+    def _candidates(self, root: str, dotted: str) -> list[str]:
+        base = posixpath.join(root, *dotted.split(".")) if root else posixpath.join(*dotted.split("."))
+        return [base + ".py", base + "/__init__.py", base]
+
+    def find(self, dotted: str) -> str | None:
+        """The artifact path that provides module `dotted`, if any root has it."""
+        for root in self.roots:
+            for candidate in self._candidates(root, dotted):
+                if candidate in self.artifact.entries:
+                    return candidate
+        return None
+
+    def elsewhere(self, top: str) -> str | None:
+        """A file for module `top` that exists in the artifact but not where imports look."""
+        names = {f"{top}.py", f"{top}/__init__.py"}
+        return next((path for path in sorted(self.artifact.entries)
+                     if any(path == n or path.endswith("/" + n) for n in names)), None)
+
+
+class SemanticModel:
+    """score.py and its local modules, and what runs when across them."""
+
+    def __init__(self, ctx, score_document: PythonDocument):
+        self.score = ModuleModel("score", score_document)
+        self.modules: dict[str, ModuleModel] = {"score": self.score}
+        self.index = ModuleIndex(ctx.artifact, self.score)
+        self._load_helpers(ctx)
+        self._startup: tuple[list[ModuleModel], list[tuple[ModuleModel, FunctionNode]]] | None = None
+
+    @classmethod
+    def of(cls, ctx) -> "SemanticModel | None":
+        """The artifact's model, built on first use; None when score.py is missing or does not parse."""
+        document = ctx.documents.score
+        if document is None or document.tree is None:
+            return None
+        return ctx.cached("semantic.model", lambda: cls(ctx, document))
+
+    # -- helper modules ---------------------------------------------------------------------
+    def _load_helpers(self, ctx) -> None:
+        pending = [self.score]
+        while pending and len(self.modules) < MAX_MODULES:
+            module = pending.pop(0)
+            for dotted in self._wanted(module):
+                if dotted in self.modules or len(self.modules) >= MAX_MODULES:
+                    continue
+                path = self.index.find(dotted)
+                if path is None or not path.endswith(".py"):
+                    continue
+                document = ctx.documents.python(path)
+                if document is None or document.tree is None:
+                    continue
+                package = dotted if path.endswith("/__init__.py") else dotted.rpartition(".")[0]
+                relative = posixpath.relpath(path, self.index.folder) if self.index.folder else path
+                helper = ModuleModel(dotted, document, Folded(relative, "artifact"), package)
+                self.modules[dotted] = helper
+                pending.append(helper)
+
+    @staticmethod
+    def _wanted(module: ModuleModel) -> list[str]:
+        """Module names an import statement of `module` loads: each package on the way, and submodules."""
+        names: list[str] = []
+        for item in module.imported_modules():
+            parts = item.module.split(".")
+            names += [".".join(parts[:end]) for end in range(1, len(parts) + 1)]
+            if isinstance(item.node, ast.ImportFrom):
+                names += [f"{item.module}.{alias.name}" for alias in item.node.names if alias.name != "*"]
+        return names
+
+    def helpers(self) -> list[ModuleModel]:
+        return [module for name, module in self.modules.items() if name != "score"]
+
+    def module_named(self, dotted: str) -> ModuleModel | None:
+        return self.modules.get(dotted)
+
+    # -- calls across modules ---------------------------------------------------------------
+    def resolve(self, module: ModuleModel, call: ast.Call) -> tuple[ModuleModel, FunctionNode] | None:
+        """The def a call reaches: one of the module's own, or one of a helper module it imports."""
+        func = call.func
+        if isinstance(func, ast.Name) and func.id in module.functions:
+            return module, module.functions[func.id]
+        name = module.imports.qualified(func)
+        if name and "." in name:
+            owner, _, attribute = name.rpartition(".")
+            target = self.modules.get(owner)
+            if target is not None and attribute in target.functions:
+                return target, target.functions[attribute]
+        return None
+
+    def _loaded_by(self, module: ModuleModel, nodes) -> list[ModuleModel]:
+        loaded = []
+        for node in nodes:
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and not module.is_dead(node):
+                names = [absolute_module(node, module.package)] if isinstance(node, ast.ImportFrom) else \
+                    [alias.name for alias in node.names]
+                for name in filter(None, names):
+                    parts = name.split(".")
+                    candidates = [".".join(parts[:end]) for end in range(1, len(parts) + 1)]
+                    if isinstance(node, ast.ImportFrom):
+                        candidates += [f"{name}.{alias.name}" for alias in node.names]
+                    loaded += [self.modules[c] for c in candidates if c in self.modules]
+        return loaded
+
+    def startup(self) -> tuple[list[ModuleModel], list[tuple[ModuleModel, FunctionNode]]]:
+        """(modules whose top level runs, functions that run) when the server imports score.py and loads the model."""
+        if self._startup is not None:
+            return self._startup
+        modules: list[ModuleModel] = []
+        functions: list[tuple[ModuleModel, FunctionNode]] = []
+        seen: set[int] = set()
+        pending_modules = [self.score]
+        pending_functions: list[tuple[ModuleModel, FunctionNode]] = []
+        if "load_model" in self.score.functions:
+            pending_functions.append((self.score, self.score.functions["load_model"]))
+        while pending_modules or pending_functions:
+            if pending_modules:
+                module = pending_modules.pop(0)
+                if id(module) in seen:
+                    continue
+                seen.add(id(module))
+                modules.append(module)
+                scope = None
+            else:
+                module, scope = pending_functions.pop()
+                if id(scope) in seen:
+                    continue
+                seen.add(id(scope))
+                functions.append((module, scope))
+            nodes = module.own(scope)
+            pending_modules += self._loaded_by(module, nodes)
+            for node in nodes:
+                if type(node) is ast.Call and not module.is_dead(node):
+                    target = self.resolve(module, node)
+                    if target is not None and id(target[1]) not in seen:
+                        pending_functions.append(target)
+        self._startup = (modules, functions)
+        return self._startup
+
+    def startup_calls(self) -> Iterator[CallSite]:
+        """Live calls that run when score.py is imported or load_model() is called (the deployment's start-up)."""
+        modules, functions = self.startup()
+        for module in modules:
+            yield from (site for site in module.calls_in(None) if not site.dead)
+        for module, function in functions:
+            yield from (site for site in module.calls_in(function) if not site.dead)
+
+    def all_calls(self) -> Iterator[CallSite]:
+        """Every call in score.py and its helper modules, with the environment its arguments fold in."""
+        for module in self.modules.values():
+            yield from module.calls()

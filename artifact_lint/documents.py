@@ -19,7 +19,7 @@ import yaml
 
 from artifact_lint.artifact import RUNTIME_YAML, SCORE_PY, Artifact, FileTooLarge, ReadError
 from artifact_lint.diagnostics import Edit, Position, Span
-from artifact_lint.positions import LINE_BREAK, LineIndex
+from artifact_lint.parsers.positions import LINE_BREAK, LineIndex
 
 MAX_SOURCE_BYTES = 16 * 1024 * 1024
 # A real runtime.yaml is about 1 KB; anything past this is not one.
@@ -243,7 +243,7 @@ class JsonDocument(TextDocument):
 
     @classmethod
     def parse(cls, path: str, data: bytes, size: int) -> "JsonDocument":
-        from artifact_lint.jsondoc import JsonError, parse_json
+        from artifact_lint.parsers.jsondoc import JsonError, parse_json
 
         try:
             text = decode_text(data, path)

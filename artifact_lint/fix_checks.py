@@ -94,7 +94,7 @@ def _dig(loaded: object, key_path: tuple[str, ...]) -> object:
 
 
 def _json(before: str | None, after: str) -> str | None:
-    from artifact_lint.jsondoc import JsonError, parse_json
+    from artifact_lint.parsers.jsondoc import JsonError, parse_json
 
     def error_of(text: str) -> str | None:
         try:

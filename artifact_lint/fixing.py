@@ -24,7 +24,7 @@ from artifact_lint.diagnostics import Applicability, Diagnostic, Edit
 from artifact_lint.documents import text_encoding
 from artifact_lint.engine import ArtifactResult, lint_artifact
 from artifact_lint.fix_checks import breakage
-from artifact_lint.positions import LINE_BREAK, LineIndex
+from artifact_lint.parsers.positions import LINE_BREAK, LineIndex
 from artifact_lint.transaction import Refused, resolve_target
 
 MAX_ROUNDS = 10

@@ -23,7 +23,7 @@ from artifact_lint import __version__
 from artifact_lint.buffers import buffer_artifact, lint_buffers
 from artifact_lint.config import ConfigLoader
 from artifact_lint.diagnostics import Applicability, Diagnostic, Edit, Severity, Span
-from artifact_lint.positions import LINE_BREAK
+from artifact_lint.parsers.positions import LINE_BREAK
 from artifact_lint.registry import FIX_KINDS, all_rules
 
 DEFAULT_DEBOUNCE = 0.05  # seconds of quiet typing before a lint

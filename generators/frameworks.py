@@ -8,8 +8,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from artifact_lint.model_formats import ModelFormat, identify_bytes, zip_model_kind
-from artifact_lint.pickles import scan_pickle
+from artifact_lint.parsers.model_formats import ModelFormat, identify_bytes, zip_model_kind
+from artifact_lint.parsers.pickles import scan_pickle
 
 FRAMEWORKS = ("sklearn", "xgboost", "lightgbm", "pytorch", "tensorflow", "onnx", "spark", "generic")
 ML_PICKLE_MODULES = ("sklearn", "xgboost", "lightgbm", "catboost", "imblearn")

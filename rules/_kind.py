@@ -17,7 +17,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from artifact_lint.model_formats import model_candidates
+from artifact_lint.parsers.model_formats import model_candidates
 from artifact_lint.rules._imports import call_name
 from artifact_lint.rules._runtime import ENV_KEYS, find_env_key, is_placeholder
 from artifact_lint.rules._score import entry_function, module_bindings

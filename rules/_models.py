@@ -9,9 +9,9 @@ import zipfile
 from dataclasses import dataclass
 
 from artifact_lint.artifact import ReadError
-from artifact_lint.model_formats import ModelFormat, model_candidates, read_head
-from artifact_lint.pickles import PickleScan
-from artifact_lint.pickles.files import scan_streams
+from artifact_lint.parsers.model_formats import ModelFormat, model_candidates, read_head
+from artifact_lint.parsers.pickles import PickleScan
+from artifact_lint.parsers.pickles.files import scan_streams
 from artifact_lint.rules._files import OPEN, READS, file_argument
 from artifact_lint.rules._fold import Folded, fold
 from artifact_lint.rules._imports import call_name

@@ -12,7 +12,7 @@ import yaml
 from artifact_lint.diagnostics import Edit, Position, Span
 from artifact_lint.documents import YamlDocument, node_span
 from artifact_lint.registry import Rule
-from artifact_lint.yaml_nodes import get, is_mapping, is_scalar, key_name, walk_pairs
+from artifact_lint.parsers.yaml_nodes import get, is_mapping, is_scalar, key_name, walk_pairs
 
 MODEL_ARTIFACT_VERSION = "MODEL_ARTIFACT_VERSION"
 MODEL_DEPLOYMENT = "MODEL_DEPLOYMENT"

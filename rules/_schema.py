@@ -10,7 +10,7 @@ from artifact_lint.documents import JsonDocument
 from artifact_lint.registry import Rule
 
 if TYPE_CHECKING:  # the JSON parser loads only when an artifact has JSON files
-    from artifact_lint.jsondoc import JsonNode
+    from artifact_lint.parsers.jsondoc import JsonNode
 
 SCHEMA_FILES = ("input_schema.json", "output_schema.json")
 KNOWN_VERSIONS = ("1.0", "1.1")

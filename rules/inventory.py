@@ -9,7 +9,7 @@ from artifact_lint.artifact import CATALOG_MAX_BYTES, SCORE_PY, DirectoryArtifac
 from artifact_lint.documents import TextDocument
 from artifact_lint.diagnostics import Applicability, Edit, Fix, Severity
 from artifact_lint.fix_temp import is_fix_temp, target_of
-from artifact_lint.model_formats import model_candidates
+from artifact_lint.parsers.model_formats import model_candidates
 from artifact_lint.model_ignore import IGNORE_FILE
 from artifact_lint.registry import Case, Rule, SparseFile
 from artifact_lint.rules._kind import GROUP, MODEL_LESS, artifact_kind

@@ -62,7 +62,7 @@ class ScoreMissing(Rule):
 def generated_score_fix(ctx) -> Fix | None:
     """A score.py generated for the one model file in a folder artifact (unsafe: review it before deploying)."""
     from artifact_lint.artifact import DirectoryArtifact
-    from artifact_lint.model_formats import model_candidates
+    from artifact_lint.parsers.model_formats import model_candidates
 
     if not isinstance(ctx.artifact, DirectoryArtifact):
         return None

@@ -17,7 +17,7 @@ from artifact_lint.rules._samples import artifact
 from artifact_lint.rules._upload import upload_of
 
 if TYPE_CHECKING:  # the JSON parser loads only when an artifact has JSON files
-    from artifact_lint.jsondoc import JsonNode
+    from artifact_lint.parsers.jsondoc import JsonNode
 
 MANIFEST = "model_artifact_manifest.json"
 SHA256 = re.compile(r"^[0-9a-f]{64}$")

@@ -7,10 +7,10 @@ import zipfile
 
 from artifact_lint.artifact import ReadError
 from artifact_lint.diagnostics import Severity
-from artifact_lint.keras_config import Payload, keras_h5_config, keras_payloads, keras_v3_config
-from artifact_lint.onnx_external import ProtobufError, leaves_folder, onnx_external_locations
-from artifact_lint.pickles.policy import Verdict
-from artifact_lint.pickles.verdicts import judge_scan
+from artifact_lint.parsers.keras_config import Payload, keras_h5_config, keras_payloads, keras_v3_config
+from artifact_lint.parsers.onnx_external import ProtobufError, leaves_folder, onnx_external_locations
+from artifact_lint.parsers.pickles.policy import Verdict
+from artifact_lint.parsers.pickles.verdicts import judge_scan
 from artifact_lint.registry import Case, Rule
 from artifact_lint.rules._models import model_files, ships_module
 from artifact_lint.rules._samples import artifact

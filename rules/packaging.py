@@ -5,7 +5,7 @@ from __future__ import annotations
 from artifact_lint.artifact import RUNTIME_YAML, SCORE_PY
 from artifact_lint.diagnostics import Applicability, Edit, Fix, Severity, Span
 from artifact_lint.documents import TextDocument
-from artifact_lint.model_formats import model_candidates
+from artifact_lint.parsers.model_formats import model_candidates
 from artifact_lint.model_ignore import IgnorePattern, matches_ancestor
 from artifact_lint.registry import Case, Rule
 from artifact_lint.rules._samples import SCORE_PY as GOOD_SCORE

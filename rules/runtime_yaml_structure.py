@@ -27,7 +27,7 @@ from artifact_lint.rules._runtime import (
     replace_value,
 )
 from artifact_lint.rules._samples import PROVENANCE, RUNTIME_YAML, artifact, runtime_yaml
-from artifact_lint.yaml_nodes import NULL, get, is_mapping, is_number, is_scalar, key_name, walk_nodes, walk_scalars
+from artifact_lint.parsers.yaml_nodes import NULL, get, is_mapping, is_number, is_scalar, key_name, walk_nodes, walk_scalars
 
 
 class RuntimeYamlUnparseable(Rule):

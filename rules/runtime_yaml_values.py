@@ -29,7 +29,7 @@ from artifact_lint.rules._runtime import (
 )
 from artifact_lint.rules._samples import RUNTIME_YAML, SERVICE_PACK_PATH, artifact, runtime_yaml
 from artifact_lint.service_packs import knowledge
-from artifact_lint.yaml_nodes import FLOAT, is_blank, is_number, walk_pairs
+from artifact_lint.parsers.yaml_nodes import FLOAT, is_blank, is_number, walk_pairs
 
 PUBLISHED_PATH = "oci://my-bucket@mynamespace/conda_environments/cpu/churn/1.0/churn_v1_0"
 PUBLISHED = artifact({"runtime.yaml": runtime_yaml(path=PUBLISHED_PATH, slug="''", env_type="published")})

@@ -30,7 +30,7 @@ from artifact_lint.rules._schema import (
 )
 
 if TYPE_CHECKING:  # the JSON parser loads only when an artifact has JSON files
-    from artifact_lint.jsondoc import JsonNode
+    from artifact_lint.parsers.jsondoc import JsonNode
 
 METADATA_LIMIT = 32000
 

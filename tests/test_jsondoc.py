@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from artifact_lint.diagnostics import Position, Span
-from artifact_lint.jsondoc import JsonError, JsonNode, parse_json
+from artifact_lint.parsers.jsondoc import JsonError, JsonNode, parse_json
 
 DOCUMENT = (
     "{\n"

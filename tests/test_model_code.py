@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from artifact_lint.model_formats import identify_bytes, zip_model_kind
-from artifact_lint.onnx_external import leaves_folder, onnx_external_locations
-from artifact_lint.pickles import scan_pickle
-from artifact_lint.pickles.files import scan_streams
-from artifact_lint.pickles.marshal_code import MarshalError, read_code
-from artifact_lint.pickles.policy import ALLOWED_NAMES, ALLOWED_PACKAGES, RECORDED_NAMES, Verdict, judge
-from artifact_lint.pickles.verdicts import judge_code
+from artifact_lint.parsers.model_formats import identify_bytes, zip_model_kind
+from artifact_lint.parsers.onnx_external import leaves_folder, onnx_external_locations
+from artifact_lint.parsers.pickles import scan_pickle
+from artifact_lint.parsers.pickles.files import scan_streams
+from artifact_lint.parsers.pickles.marshal_code import MarshalError, read_code
+from artifact_lint.parsers.pickles.policy import ALLOWED_NAMES, ALLOWED_PACKAGES, RECORDED_NAMES, Verdict, judge
+from artifact_lint.parsers.pickles.verdicts import judge_code
 from artifact_lint.rules._samples import artifact
 from tests.helpers import lint, make_artifact, write_files
 from tests.model_corpus import benign, call, framed, glob, malicious, text
@@ -256,7 +256,7 @@ def test_mutated_marshalled_code_is_read_or_refused(no_loading):
 
 
 def test_mutated_onnx_is_walked_or_refused(tmp_path):
-    from artifact_lint.onnx_external import ProtobufError
+    from artifact_lint.parsers.onnx_external import ProtobufError
 
     sample = _onnx_with_external(tmp_path, "model.onnx.data").read_bytes()
     for data in _mutations(sample, 1500, 13):
@@ -276,7 +276,7 @@ def test_mutated_malicious_pickles_never_raise(corpus):
 
 
 def test_keras_configs_of_any_shape_are_judged_without_error():
-    from artifact_lint.keras_config import keras_payloads
+    from artifact_lint.parsers.keras_config import keras_payloads
 
     shapes = [None, 1, "x", [], {}, {"class_name": "Lambda"}, {"class_name": "Lambda", "config": {"function": 3}},
               {"class_name": "Lambda", "config": {"function": ["not base64!"]}},

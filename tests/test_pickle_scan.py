@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from artifact_lint.pickles import TRUNCATED, PickleScan, looks_like_pickle, scan_pickle
+from artifact_lint.parsers.pickles import TRUNCATED, PickleScan, looks_like_pickle, scan_pickle
 
 NESTED = {
     "numbers": [0, 1, -1, 255, 65535, 2**31, -(2**40), 10**40, 1.5, float("inf")],

@@ -196,7 +196,7 @@ def find_python(version: str) -> tuple[str, str]:
 
 def _declared(ctx) -> tuple[str | None, str | None, str | None]:
     from artifact_lint.rules._runtime import ENV_PATH, ENV_SLUG, PYTHON_VERSION, find_env_key
-    from artifact_lint.yaml_nodes import is_mapping
+    from artifact_lint.parsers.yaml_nodes import is_mapping
 
     document = ctx.documents.runtime
     if document is None or not is_mapping(document.root):

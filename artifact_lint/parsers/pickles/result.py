@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from artifact_lint.pickles.calls import Call
-from artifact_lint.pickles.values import Function
+from artifact_lint.parsers.pickles.calls import Call
+from artifact_lint.parsers.pickles.values import Function
 
 
 @dataclass

@@ -13,10 +13,10 @@ import io
 import zipfile
 from typing import BinaryIO
 
-from artifact_lint.model_formats import NUMPY_MAGIC, TORCH_LEGACY_MAGIC
-from artifact_lint.pickles.calls import MAX_NESTED
-from artifact_lint.pickles.scan import PickleScan, scan_pickle
-from artifact_lint.pickles.values import Big
+from artifact_lint.parsers.model_formats import NUMPY_MAGIC, TORCH_LEGACY_MAGIC
+from artifact_lint.parsers.pickles.calls import MAX_NESTED
+from artifact_lint.parsers.pickles.scan import PickleScan, scan_pickle
+from artifact_lint.parsers.pickles.values import Big
 
 TORCH_LEGACY_PICKLES = 5  # magic number, protocol version, sys_info, the object, the storage keys
 _MAX_NPY_HEADER = 1024 * 1024

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from artifact_lint.pickles.values import Big, Code, Function, Global, Opaque, Set, origin
+from artifact_lint.parsers.pickles.values import Big, Code, Function, Global, Opaque, Set, origin
 
 GETATTR = {("builtins", "getattr")}
 ATTRGETTER = {("operator", "attrgetter"), ("_operator", "attrgetter")}

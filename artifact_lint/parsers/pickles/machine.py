@@ -14,15 +14,15 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from artifact_lint.pickles.calls import Calls
-from artifact_lint.pickles.decoding import MAX_LINE, Decoder
-from artifact_lint.pickles.errors import Corrupt, Stop, Truncated
-from artifact_lint.pickles.model_facts import array_bytes, dtype_layout, is_joblib_array, state_facts
-from artifact_lint.pickles.stream import Source
-from artifact_lint.pickles.values import Big, Global, Opaque, Set, key, origin
+from artifact_lint.parsers.pickles.calls import Calls
+from artifact_lint.parsers.pickles.decoding import MAX_LINE, Decoder
+from artifact_lint.parsers.pickles.errors import Corrupt, Stop, Truncated
+from artifact_lint.parsers.pickles.model_facts import array_bytes, dtype_layout, is_joblib_array, state_facts
+from artifact_lint.parsers.pickles.stream import Source
+from artifact_lint.parsers.pickles.values import Big, Global, Opaque, Set, key, origin
 
 if TYPE_CHECKING:
-    from artifact_lint.pickles.result import PickleScan
+    from artifact_lint.parsers.pickles.result import PickleScan
 
 _MAX_ITEMS = 10_000  # elements kept per list/dict/set/tuple; the rest are counted as read, not kept
 _MAX_LIVE = 2_000_000  # stack + memo entries before the scan stops to bound memory

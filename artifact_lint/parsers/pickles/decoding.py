@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import struct
 
-from artifact_lint.pickles.errors import Corrupt, Stop
-from artifact_lint.pickles.stream import Source
-from artifact_lint.pickles.values import Big
+from artifact_lint.parsers.pickles.errors import Corrupt, Stop
+from artifact_lint.parsers.pickles.stream import Source
+from artifact_lint.parsers.pickles.values import Big
 
 _MAX_KEPT = 64 * 1024  # larger str/bytes payloads become placeholders
 _KEPT_BUDGET = 64 * 1024 * 1024  # total payload bytes kept; past it only short strings are kept

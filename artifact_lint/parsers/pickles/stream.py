@@ -13,7 +13,7 @@ import time
 import zlib
 from typing import Any
 
-from artifact_lint.pickles.errors import Corrupt, Stop, Truncated
+from artifact_lint.parsers.pickles.errors import Corrupt, Stop, Truncated
 
 _READ_SIZE = 64 * 1024  # one buffer refill
 _DISCARD_SIZE = 1024 * 1024  # chunk size when skipping a payload that cannot be seeked past

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from artifact_lint.pickles.errors import Stop
-from artifact_lint.pickles.values import Global, Opaque
+from artifact_lint.parsers.pickles.errors import Stop
+from artifact_lint.parsers.pickles.values import Global, Opaque
 
 NUMPY_ARRAY_WRAPPER = "NumpyArrayWrapper"
 _VERSION_KEYS = {"_sklearn_version": "scikit-learn"}

@@ -20,10 +20,10 @@ import re
 import time
 from typing import BinaryIO
 
-from artifact_lint.pickles.errors import TRUNCATED, Corrupt, Stop, Truncated
-from artifact_lint.pickles.machine import Machine
-from artifact_lint.pickles.result import PickleScan
-from artifact_lint.pickles.stream import Prefixed, Source, compression, decompressor, read_head, start_offset
+from artifact_lint.parsers.pickles.errors import TRUNCATED, Corrupt, Stop, Truncated
+from artifact_lint.parsers.pickles.machine import Machine
+from artifact_lint.parsers.pickles.result import PickleScan
+from artifact_lint.parsers.pickles.stream import Prefixed, Source, compression, decompressor, read_head, start_offset
 
 _HEAD_SIZE = 6
 

@@ -15,9 +15,9 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from artifact_lint.pickles.marshal_code import MarshalError, read_code
-from artifact_lint.pickles.policy import Verdict, judge
-from artifact_lint.pickles.verdicts import judge_code
+from artifact_lint.parsers.pickles.marshal_code import MarshalError, read_code
+from artifact_lint.parsers.pickles.policy import Verdict, judge
+from artifact_lint.parsers.pickles.verdicts import judge_code
 
 MAX_CONFIG = 32 * 1024 * 1024
 H5_SEARCHED = 64 * 1024 * 1024  # Keras writes model_config near the start; weights follow

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 
-from artifact_lint.pickles.values import Code
+from artifact_lint.parsers.pickles.values import Code
 
 _FLAG_REF = 0x80
 _MAX_DEPTH = 64

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from json.decoder import scanstring
 
 from artifact_lint.diagnostics import Position, Span
-from artifact_lint.positions import LineIndex
+from artifact_lint.parsers.positions import LineIndex
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")

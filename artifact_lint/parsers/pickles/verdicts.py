@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from artifact_lint.pickles.calls import UNKNOWN_OBJECT, render
-from artifact_lint.pickles.policy import Verdict, code_dangers, judge, judge_import
-from artifact_lint.pickles.scan import PickleScan
-from artifact_lint.pickles.values import Code
+from artifact_lint.parsers.pickles.calls import UNKNOWN_OBJECT, render
+from artifact_lint.parsers.pickles.policy import Verdict, code_dangers, judge, judge_import
+from artifact_lint.parsers.pickles.scan import PickleScan
+from artifact_lint.parsers.pickles.values import Code
 
 _MAX_SHOWN = 3
 # Modules that pickles name for what the user wrote as `os.X` (os re-exports them).

@@ -1,0 +1,7 @@
+"""Readers of the artifact's file formats, apart from the engine and the rules.
+
+Each one reads bytes or text and returns positions and facts, never loading or executing what it
+reads: JSON with positions (jsondoc), composed YAML nodes (yaml_nodes), line/column arithmetic
+(positions), model formats by content (model_formats), Keras configs and ONNX external data, and
+the pickle family, walked opcode by opcode (pickles).
+"""

@@ -184,6 +184,10 @@ class ModuleModel:
         """Nodes evaluated in `function`'s own scope (None: at module level), nested defs' bodies excluded."""
         return self._own.get(id(function) if function is not None else 0, [])
 
+    def scope_parent(self, scope: ast.AST) -> ast.AST:
+        """The scope enclosing a def, lambda, class body or comprehension."""
+        return self._scope_parent[id(scope)]
+
     def scope_of(self, node: ast.AST) -> ast.AST | None:
         return self._scope.get(id(node))
 

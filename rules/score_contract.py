@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from artifact_lint.diagnostics import Applicability, Edit, Fix, Severity, Span
+from artifact_lint.diagnostics import Applicability, Edit, Fix, Position, Severity, Span
 from artifact_lint.registry import Case, Rule
 from artifact_lint.rules._kind import is_group
 from artifact_lint.rules._python_facts import RUNNING_MINOR
@@ -175,7 +175,7 @@ class PredictFirstParameter(ScoreRule):
             if first.arg != "data":
                 yield self.diagnostic(document.path, document.span(first),
                                       f"predict's first parameter is {first.arg!r}; the server and ADS expect 'data'",
-                                      fix=rename_parameter_fix(document, function.lineno, first.arg, "data"))
+                                      fix=rename_parameter_fix(ctx, document, function, first.arg, "data"))
             elif arguments.posonlyargs:
                 yield self.diagnostic(document.path, document.span(first),
                                       "predict's data is positional-only; it works on the server, but ADS introspection "
@@ -191,37 +191,48 @@ class PredictFirstParameter(ScoreRule):
                                   "predict takes no positional parameter; the server calls predict(data)")
 
 
-def rename_parameter_fix(document, function_line: int, old: str, new: str) -> Fix | None:
-    """Rename a top-level function's parameter and every use of it, with libcst's scope analysis.
+def rename_parameter_fix(ctx, document, function: ast.FunctionDef, old: str, new: str) -> Fix | None:
+    """Rename a top-level function's parameter and every use of it, resolved with the semantic model's scopes.
 
     Unsafe: callers that pass the argument by keyword would break. None when `new` is already
-    used in the function (the rename would change what a name refers to).
+    used in the function, or `old` is declared global/nonlocal in it (the rename would change what
+    a name refers to).
     """
-    import libcst
-    from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
+    from artifact_lint.rules._semantic import SemanticModel
 
-    try:
-        wrapper = MetadataWrapper(libcst.parse_module(document.text))
-    except (libcst.ParserSyntaxError, RecursionError):
+    model = SemanticModel.of(ctx)
+    if model is None:
         return None
-    positions, scopes = wrapper.resolve(PositionProvider), wrapper.resolve(ScopeProvider)
-    function = next((node for node in wrapper.module.body if isinstance(node, libcst.FunctionDef)
-                     and positions[node.name].start.line == function_line), None)
-    if function is None or not function.body.body:
+    score = model.score
+    start, end = (function.lineno, function.col_offset), (function.end_lineno, function.end_col_offset)
+
+    def inside(node) -> bool:
+        return start <= (node.lineno, node.col_offset) and (node.end_lineno, node.end_col_offset) <= end
+
+    names = [node for node in score.nodes(ast.Name) if node.id in (old, new) and inside(node)]
+    arguments = [node for node in score.nodes(ast.arg) if node.arg == new and inside(node)]
+    declared = [node for kind in (ast.Global, ast.Nonlocal) for node in score.nodes(kind)
+                if old in node.names and inside(node)]
+    if arguments or declared or any(node.id == new for node in names):
         return None
-    scope = scopes[function.body.body[0]]
-    if new in scope.assignments or new in scope.accesses:
-        return None
-    nodes = [assignment.node for assignment in scope.assignments[old] if isinstance(assignment.node, libcst.Param)]
-    if len(nodes) != 1:
-        return None
-    targets = [nodes[0].name] + [reference.node for assignment in scope.assignments[old] for reference in assignment.references]
-    edits = []
-    for node in targets:
-        where = positions[node]
-        edits.append(Edit(document.path, Span.of(where.start.line, where.start.column + 1, where.end.line,
-                                                 where.end.column + 1), new))
+    parameter = (function.args.posonlyargs + function.args.args)[0]
+    first = document.span(parameter).start
+    edits = [Edit(document.path, Span(first, Position(first.line, first.column + len(old))), new)]
+    edits += [Edit(document.path, document.span(node), new) for node in names if _resolves_to(score, node, function)]
     return Fix(f"Rename {old} to {new}", Applicability.UNSAFE, tuple(edits))
+
+
+def _resolves_to(score, name: ast.Name, function: ast.AST) -> bool:
+    """Whether `name` is the binding `function` makes (a parameter of it), by Python's scoping rules:
+    the innermost enclosing scope that binds it, class bodies skipped but for their own names."""
+    scope, first = score.symbol_scope(name), True
+    while scope is not score.tree:
+        if scope is function:
+            return True
+        if (first or not isinstance(scope, ast.ClassDef)) and score.stores.get(id(scope), {}).get(name.id):
+            return False
+        scope, first = score.scope_parent(scope), False
+    return False
 
 
 class PredictRequiredArgument(ScoreRule):

@@ -398,7 +398,9 @@ class RunIncomplete(VerifyRule):
 
     ## Why it matters
     The service's server process dies the same way, and a deployment that dies is not one that
-    passed: a verifier that calls such a run "passed" is worse than none.
+    passed: a verifier that calls such a run "passed" is worse than none. (score.py shares its
+    interpreter with the harness, so code built to impersonate the harness from inside can still
+    forge a pass; the sandbox contains it regardless.)
 
     ## Example
     `os._exit(0)` at the end of load_model, or a C extension that segfaults in predict.

@@ -80,7 +80,8 @@ def secret_home(tmp_path):
     home = tmp_path / "home"
     (home / ".oci").mkdir(parents=True)
     (home / ".oci" / "config").write_text("[DEFAULT]\nkey_file=~/.oci/key.pem\nSECRET-OCI-CONFIG\n")
-    return home, {"HOME": str(home), "OCI_CLI_SECRET": "SECRET-ENV-VALUE"}
+    return home, {"HOME": str(home), "OCI_CLI_SECRET": "SECRET-ENV-VALUE",
+                  "PATH": os.environ["PATH"] + ":/nonexistent/SECRET-PATH-MARKER"}
 
 
 @needs_bwrap
@@ -90,7 +91,8 @@ def test_writes_reach_neither_the_original_nor_the_home(tmp_path, secret_home):
     outside = tmp_path / "outside-marker"
     body = f"""
 for target in [os.path.join(os.path.dirname(os.path.realpath(__file__)), "pwned"), {str(path / 'pwned')!r},
-               {str(home / 'pwned')!r}, {str(outside)!r}, "/usr/pwned"]:
+               {str(home / 'pwned')!r}, {str(outside)!r}, "/usr/pwned", "/etc/pwned", "/opt/pwned", "/root/pwned",
+               "/dev/pwned", "/pwned"]:
     try:
         open(target, "w").write("x")
     except OSError:
@@ -98,6 +100,7 @@ for target in [os.path.join(os.path.dirname(os.path.realpath(__file__)), "pwned"
     if not target.startswith("/home/datascience"):
         raise RuntimeError("ESCAPED: wrote " + target)
 open(os.path.expanduser("~/allowed.txt"), "w").write("the private home is writable")
+open("/dev/shm/allowed", "w").write("and so is the private shared memory")
 """
     (path / "score.py").write_text(hostile(body))
     code, report = verify(path, env=env)
@@ -461,3 +464,34 @@ def test_without_bubblewrap_every_run_says_it_was_not_isolated(tmp_path, escape)
         assert "VRF010" in codes(report) and code == 1
     if escape == "use the network":
         assert "VRF008" in codes(report)  # the socket guard saw it; nothing but the guard stood in the way
+
+
+@needs_bwrap
+def test_an_interpreter_held_after_its_result_is_not_a_pass(tmp_path):
+    body = """
+import sys, time
+class Stuck:
+    def write(self, text):
+        return len(text)
+    def flush(self):
+        time.sleep(60)
+sys.stdout = Stuck()
+"""
+    path = make_artifact(tmp_path, {**FILES, "score.py": hostile(body)})
+    code, report = verify(path, timeout=60)
+    assert codes(report) == ["VRF010"] and code == 1
+    assert "did not exit" in messages(report)[0]
+
+
+def test_retargeting_a_link_inside_the_artifact_runs_again(tmp_path):
+    path = make_artifact(tmp_path, {name: text for name, text in FILES.items() if name != "model.txt"})
+    (path / "good.txt").write_text("2.0")
+    (path / "bad.txt").write_text("abc")  # the same size as good.txt
+    (path / "model.txt").symlink_to("good.txt")
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    first = json.loads(run_cli("verify", "--format", "json", str(path), env=env).stdout)
+    assert codes(first) == []
+    (path / "model.txt").unlink()
+    (path / "model.txt").symlink_to("bad.txt")
+    second = json.loads(run_cli("verify", "--format", "json", str(path), env=env).stdout)
+    assert codes(second) == ["VRF002"], "a retargeted link replayed the old result"

@@ -46,6 +46,11 @@ def cache_key(artifact: Artifact, options: VerifyOptions, interpreter: Interpret
 def _hash_files(artifact: Artifact, digest) -> bool:
     for path, entry in sorted(artifact.entries.items()):
         digest.update(f"{path}\0{entry.kind}\0{entry.size}\0".encode())
+        if entry.kind == "symlink" and isinstance(artifact, DirectoryArtifact):  # retargeting a link changes the run
+            try:
+                digest.update(os.readlink(Path(artifact.path).joinpath(*path.split("/"))).encode("utf-8", "replace"))
+            except OSError:
+                return False
         if entry.kind == "file":
             try:
                 with artifact.open_binary(path) as stream:

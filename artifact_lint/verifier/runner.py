@@ -28,7 +28,7 @@ from artifact_lint.verifier.interpreter import Interpreter
 from artifact_lint.verifier.private_copy import CopyRefused, copy_artifact
 from artifact_lint.verifier.sandbox import ARTIFACT_DIR, HOME, MEMBER_DIR, bubblewrap_command, find_bubblewrap, \
     service_environment
-from artifact_lint.verifier.supervisor import Limits, Observation, Supervisor
+from artifact_lint.verifier.supervisor import EXIT_GRACE_SECONDS, Limits, Observation, Supervisor
 
 CHILD = Path(__file__).with_name("child.py")
 OUTPUT_TAIL = 20
@@ -80,8 +80,10 @@ def isolation_facts(bwrap, options: VerifyOptions, interpreter: Interpreter) -> 
         user = ["user (no further user namespaces)"] if "--disable-userns" in bwrap.namespace_flags else []
         return {**common, "sandbox": bwrap.version, "level": "sandbox",
                 "namespaces": ["mount", "pid", "network", "ipc", "uts", *user],
-                "filesystem": "read-only: system libraries and the interpreter's folders only",
-                "artifact": f"a private read-only copy at {ARTIFACT_DIR}", "writable": [HOME, "/tmp"],
+                "filesystem": "read-only (root and /dev remounted so): system libraries and the interpreter's "
+                              "folders only",
+                "artifact": f"a private read-only copy at {ARTIFACT_DIR}", "writable": [HOME, "/tmp", "/dev/shm"],
+                "writable_limit_mb": options.memory_mb,
                 "network": "none (an empty network namespace)", "environment": "cleared; only what the service sets",
                 "capabilities": "all dropped", "outlives_run": "nothing (PID namespace, --die-with-parent)"}
     return {**common, "sandbox": "none" if options.sandbox == "none" else "bubblewrap not available", "level": "process only",
@@ -128,8 +130,10 @@ def run_child(artifact: Artifact, interpreter: Interpreter, options: VerifyOptio
         token = secrets.token_hex(16)
         read_end, write_end = os.pipe()
         if bwrap is not None:
-            command = bubblewrap_command(bwrap, interpreter, scratch, Path(artifact.path), CHILD, write_end)
-            environment, cwd, writable = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, None, [HOME, "/tmp"]
+            command = bubblewrap_command(bwrap, interpreter, scratch, Path(artifact.path), CHILD, write_end,
+                                         options.memory_mb * 1024 * 1024)
+            # bwrap's own environment is readable inside (/proc/1/environ): give it nothing of the user's
+            environment, cwd, writable = {"PATH": "/usr/bin:/bin"}, None, [HOME, "/tmp", "/dev/shm"]
             member_folder = MEMBER_DIR
         else:
             home, temporary = scratch / "home", scratch / "tmp"
@@ -146,9 +150,11 @@ def run_child(artifact: Artifact, interpreter: Interpreter, options: VerifyOptio
                   "payload_hex": options.payload.hex() if options.payload_kind == "bytes" else None}
         cgroup = TreeCgroup(f"artifact-lint-{token[:16]}", options.memory_mb * 1024 * 1024, options.processes)
         if cgroup.create():
-            isolation["memory"] = f"kernel-enforced for the whole process tree (cgroup v{cgroup.version})"
-            isolation["processes"] = f"at most {options.processes} in the whole tree, kernel-enforced " \
-                                     f"(cgroup v{cgroup.version})"
+            if "memory" in cgroup.enforced:
+                isolation["memory"] = f"kernel-enforced for the whole process tree (cgroup v{cgroup.version})"
+            if "pids" in cgroup.enforced:
+                isolation["processes"] = f"at most {options.processes} in the whole tree, kernel-enforced " \
+                                         f"(cgroup v{cgroup.version})"
         started = time.perf_counter()
         try:
             process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -242,10 +248,7 @@ def judge(observation: Observation, token: str, options: VerifyOptions) -> dict:
         limit = options.load_timeout if stage in ("start", "import", "load") else options.timeout
         return {"ok": False, "stage": stage, "timeout": True, "error_type": "Timeout", "ended": "killed at the limit",
                 "error": f"{stage} did not finish within {limit:g} s"}
-    if reason == "held" and result is not None and result.get("ok"):
-        result = dict(result)
-        result.setdefault("lingering", {})["held_exit"] = True
-    elif reason in KILL_REASONS:
+    if reason in KILL_REASONS:
         message, flags = KILL_REASONS[reason](observation, options)
         return {"ok": False, "stage": observation.stage_at_kill or reached, "error_type": reason.capitalize(),
                 "error": message, "ended": "killed by the verifier", **flags}
@@ -267,7 +270,11 @@ def judge(observation: Observation, token: str, options: VerifyOptions) -> dict:
         return {"ok": False, "stage": reached, "tampered": True, "incomplete": True, "error_type": "Tampered",
                 "ended": ended, "error": "the run reported success without completing every stage with the payload "
                                          "it was sent"}
-    if observation.returncode != 0 and reason != "held":
+    if reason == "held":
+        return {"ok": False, "stage": "exit", "incomplete": True, "error_type": "Held", "ended": "killed by the verifier",
+                "error": f"the run reported its result, then the interpreter did not exit within "
+                         f"{EXIT_GRACE_SECONDS:g} s (something score.py set up held it)"}
+    if observation.returncode != 0:
         return {"ok": False, "stage": "exit", "incomplete": True, "error_type": "Ended", "ended": ended,
                 "error": f"predict returned, then the interpreter {ended} instead of exiting cleanly"}
     return result

@@ -29,7 +29,8 @@ SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"
 SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/localtime",
                 "/etc/ssl", "/etc/ca-certificates", "/etc/pki", "/etc/nsswitch.conf", "/etc/mime.types",
                 "/etc/fonts", "/etc/os-release")
-HOME_LIMIT = 2 * 1024 ** 3  # the private /home/datascience and /tmp are memory-backed: bound them
+# /home/datascience, /tmp and /dev/shm are memory-backed and the only writable places: each is capped at the
+# run's memory limit (a cgroup counts their pages as the tree's memory; without one, the caps bound them).
 PASSWD = "root:x:0:0:root:/root:/bin/sh\ndatascience:x:1000:100:datascience:/home/datascience:/bin/sh\n"
 GROUP = "root:x:0:\nusers:x:100:datascience\n"
 
@@ -82,8 +83,9 @@ def _under_system(folder: str) -> bool:
 
 
 def bubblewrap_command(bwrap: Bubblewrap, interpreter: Interpreter, scratch: Path, original: Path, child: Path,
-                       result_fd: int) -> list[str]:
-    """The bwrap argv that runs child.py on the copy in scratch/artifact with scratch/etc files."""
+                       result_fd: int, memory_bytes: int) -> list[str]:
+    """The bwrap argv that runs child.py on the copy in scratch/artifact with scratch/etc files; everything
+    but the three private memory-backed folders is read-only (the root and /dev are remounted so)."""
     (scratch / "passwd").write_text(PASSWD)
     (scratch / "group").write_text(GROUP)
     private = [os.path.realpath(original), os.path.realpath(scratch)]
@@ -99,8 +101,9 @@ def bubblewrap_command(bwrap: Bubblewrap, interpreter: Interpreter, scratch: Pat
             command += ["--ro-bind", path, path]
     command += ["--ro-bind", str(scratch / "passwd"), "/etc/passwd", "--ro-bind", str(scratch / "group"), "/etc/group",
                 "--proc", "/proc", "--dev", "/dev",
-                "--size", str(HOME_LIMIT), "--tmpfs", "/tmp",
-                "--size", str(HOME_LIMIT), "--tmpfs", HOME]
+                "--size", str(memory_bytes), "--tmpfs", "/dev/shm",
+                "--size", str(memory_bytes), "--tmpfs", "/tmp",
+                "--size", str(memory_bytes), "--tmpfs", HOME]
     for folder in interpreter.folders():  # after /tmp and /home: an interpreter may live below either
         if os.path.exists(folder) and not _hidden_by(os.path.realpath(folder), private) \
                 and not _under_system(folder):
@@ -109,6 +112,7 @@ def bubblewrap_command(bwrap: Bubblewrap, interpreter: Interpreter, scratch: Pat
         command += ["--ro-bind", str(scratch / "member"), MEMBER_DIR]
     command += ["--ro-bind", str(scratch / "artifact"), ARTIFACT_DIR,
                 "--ro-bind", str(child), CHILD_PATH,
+                "--remount-ro", "/dev", "--remount-ro", "/",
                 "--chdir", HOME]
     for key, value in service_environment(interpreter, True, HOME, "/tmp").items():
         command += ["--setenv", key, value]

@@ -13,6 +13,7 @@ import os
 import select
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -146,11 +147,14 @@ class Supervisor:
         return self.observation
 
     def _feed(self, config: bytes) -> None:
-        try:
-            self.process.stdin.write(config)
-            self.process.stdin.close()
-        except (BrokenPipeError, OSError):
-            pass  # the child died before reading: its exit tells the story
+        """Write the config from a thread: a child that stalls before reading it must not hold the wall clock."""
+        def write() -> None:
+            try:
+                self.process.stdin.write(config)
+                self.process.stdin.close()
+            except (BrokenPipeError, OSError, ValueError):
+                pass  # the child died (or was killed) before reading: its exit tells the story
+        threading.Thread(target=write, name="artifact-lint-feed", daemon=True).start()
 
     def _kill(self, reason: str) -> None:
         self.observation.killed_for = reason
@@ -168,7 +172,7 @@ class Supervisor:
                 return
             if self.result_seen_at is not None and now > self.result_seen_at + EXIT_GRACE_SECONDS:
                 return self._kill("held")
-            if now > self.deadline:
+            if now > self.deadline and self.result_seen_at is None:  # after the result, only the exit grace counts
                 return self._kill("timeout")
             if now > self.wall_deadline:
                 return self._kill("wall")

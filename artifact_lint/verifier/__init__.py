@@ -20,9 +20,14 @@ from artifact_lint.verifier.sandbox import find_bubblewrap
 CACHE_VERSION = 2
 
 
-def cache_folder() -> Path:
+def cache_root() -> Path:
+    """artifact-lint's folder in the user's cache directory (verify results, probes, environments)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "artifact-lint" / "verify"
+    return Path(base) / "artifact-lint"
+
+
+def cache_folder() -> Path:
+    return cache_root() / "verify"
 
 
 def cache_key(artifact: Artifact, options: VerifyOptions, interpreter: Interpreter) -> str | None:

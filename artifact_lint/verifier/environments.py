@@ -56,8 +56,9 @@ class Environment:
 
 
 def environment_folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "artifact-lint" / "envs"
+    from artifact_lint.verifier import cache_root
+
+    return cache_root() / "envs"
 
 
 def uv_binary() -> str:
@@ -153,12 +154,13 @@ def pack_environment(folder: Path) -> Environment:
 
 
 def _exact_version(python: str) -> str | None:
+    """"3.N.P" of an interpreter, from the verifier's own probe; None when it is not a runnable Python."""
+    from artifact_lint.verifier.interpreter import InterpreterError, run_probe
+
     try:
-        result = subprocess.run([python, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
-                                capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
+        return ".".join(map(str, run_probe(python)["version"]))
+    except InterpreterError:
         return None
-    return result.stdout.strip() if result.returncode == 0 else None
 
 
 def find_python(version: str) -> tuple[str, str]:

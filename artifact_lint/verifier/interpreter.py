@@ -84,7 +84,7 @@ def probe(python: str, cache: Path | None = None) -> Interpreter:
     entry = cache / f"probe-{hashlib.sha256(json.dumps(identity).encode()).hexdigest()}.json" if cache else None
     facts = _cached_facts(entry)
     if facts is None:
-        facts = _run_probe(python)
+        facts = run_probe(python)
         facts["listing"] = installed_listing(facts["paths"])
         if entry is not None:
             try:
@@ -93,6 +93,8 @@ def probe(python: str, cache: Path | None = None) -> Interpreter:
             except OSError:
                 pass  # only slower next time
     version = tuple(facts["version"])
+    if version < (3, 8):
+        raise InterpreterError(f"--python {python} is Python {'.'.join(map(str, version))}; the verifier needs 3.8 or newer")
     fingerprint = hashlib.sha256(json.dumps([facts["executable"], facts["prefix"], facts["listing"]]).encode())
     return Interpreter(python, version, facts["executable"], facts["prefix"], facts["base_prefix"],
                        tuple(facts["paths"]), fingerprint.hexdigest())
@@ -109,7 +111,8 @@ def _cached_facts(entry: Path | None) -> dict | None:
         return None
 
 
-def _run_probe(python: str) -> dict:
+def run_probe(python: str) -> dict:
+    """The facts a Python reports of itself (any version); InterpreterError when it is not a runnable Python."""
     try:
         completed = subprocess.run([python, "-I", "-c", PROBE], capture_output=True, timeout=PROBE_TIMEOUT,
                                    env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"})
@@ -122,6 +125,5 @@ def _run_probe(python: str) -> dict:
         version = [int(part) for part in facts["version"]]
     except (ValueError, IndexError, KeyError, TypeError):
         raise InterpreterError(f"--python {python}: not a Python interpreter (it did not run a Python probe)") from None
-    if version < [3, 8]:
-        raise InterpreterError(f"--python {python} is Python {'.'.join(map(str, version))}; the verifier needs 3.8 or newer")
+    facts["version"] = version
     return facts

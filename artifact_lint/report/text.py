@@ -8,7 +8,8 @@ would write it, so a lint does not pay for importing rich.
 
 from __future__ import annotations
 
-from typing import Iterator, TextIO
+from collections.abc import Iterator
+from typing import TextIO
 
 from artifact_lint.diagnostics import Diagnostic, Severity
 from artifact_lint.engine import ArtifactResult, LintRun

@@ -9,7 +9,6 @@ findings, so a typo is visible without breaking CI.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -162,6 +161,8 @@ def _library_versions(value) -> dict:
 
 def read_config_file(path: Path) -> Config | None:
     """The config in `path`, or None for a pyproject.toml without [tool.artifact-lint]."""
+    import tomllib  # only when a config file exists
+
     try:
         with open(path, "rb") as handle:
             document = tomllib.load(handle)

@@ -19,8 +19,6 @@ from artifact_lint.artifact import (
     is_virtualenv,
 )
 
-from artifact_lint.online import OnlineUnavailable, download_model_artifact, is_model_ocid
-
 MARKER_FILES = (SCORE_PY, RUNTIME_YAML)
 
 
@@ -104,13 +102,16 @@ def discover(paths: list[str], skip_outside: bool = False) -> Discovery:
 
     for given in paths:
         path = Path(given)
-        if not os.path.lexists(path) and is_model_ocid(given):
+        if not os.path.lexists(path):
+            from artifact_lint.online import OnlineUnavailable, is_model_ocid  # a missing PATH may be a catalog OCID
+
+            if not is_model_ocid(given):
+                result.errors.append((given, f"{given} does not exist"))
+                continue
             try:
                 add(_open_zip, given, _download(given))
             except OnlineUnavailable as error:
                 result.errors.append((given, str(error)))
-        elif not os.path.lexists(path):
-            result.errors.append((given, f"{given} does not exist"))
         elif path.is_dir():
             if is_artifact_dir(path):
                 add(DirectoryArtifact, given, path)
@@ -143,6 +144,8 @@ def _download(ocid: str) -> Path:
     import atexit
     import shutil
     import tempfile
+
+    from artifact_lint.online import download_model_artifact
 
     folder = Path(tempfile.mkdtemp(prefix="artifact-lint-model-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)

@@ -6,10 +6,10 @@ from PyPI, scripts/removed_pickle_globals.py from the libraries' own modules) an
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
-from importlib import resources
+
+from artifact_lint.package_data import load_json
 
 NOT_PORTABLE = {"scikit-learn": "scikit-learn documents that a pickle is only supported by the version that wrote it"}
 
@@ -22,7 +22,7 @@ def version_key(text: str) -> tuple[int, ...] | None:
 
 @lru_cache(maxsize=None)
 def _data(name: str) -> dict:
-    return json.loads(resources.files("artifact_lint").joinpath(f"data/{name}").read_text(encoding="utf-8"))
+    return load_json(name)
 
 
 def oldest_supporting(distribution: str, minor: int) -> str | None:

@@ -7,12 +7,11 @@ uses it to rebuild a pack's libraries.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 
 from artifact_lint.conda_pack import PackPath
+from artifact_lint.package_data import load_json
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,7 @@ class Knowledge:
 
 @lru_cache(maxsize=1)
 def knowledge() -> Knowledge:
-    data = json.loads(resources.files("artifact_lint").joinpath("data/service_packs.json").read_text(encoding="utf-8"))
+    data = load_json("service_packs.json")
     packs = {}
     for entry in data["packs"]:
         ships = entry.get("ships")

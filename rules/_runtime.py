@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -189,6 +188,7 @@ def misspelled_in_env(root: yaml.Node, name: str) -> bool:
     """INFERENCE_CONDA_ENV holds an unknown key that looks like `name` (RTY113 renames it)."""
     env = conda_env(root)
     unknown = [key_name(key) for key, _ in (env.value if env is not None else []) if key_name(key) not in ENV_KEYS]
+    import difflib  # only when a name is unknown: the near miss to suggest
     return bool(difflib.get_close_matches(name, [u for u in unknown if u], n=1, cutoff=0.75))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 
 import yaml
 
@@ -392,6 +391,7 @@ class UnknownKey(RuntimeRule):
 
     def _unknown(self, document, path, mapping: yaml.MappingNode, key: yaml.Node, layout: dict):
         where = ".".join(path) or "the top level"
+        import difflib  # only when a name is unknown: the near miss to suggest
         close = difflib.get_close_matches(key.value, list(layout), n=2, cutoff=0.75)
         hint = f"; did you mean {close[0]}?" if close else f"; known keys here: {', '.join(layout)}"
         fix = None
@@ -422,6 +422,7 @@ def _empty_lines(layout: dict, indent: str) -> list[str]:
 
 def _clear_winner(word: str, candidates: list[str]) -> bool:
     """The best match is clearly better than the next, so a rename is not a guess between two keys."""
+    import difflib
     scores = [difflib.SequenceMatcher(None, word, candidate).ratio() for candidate in candidates]
     return len(scores) == 1 or scores[0] - scores[1] >= 0.1
 
@@ -490,6 +491,7 @@ class ProvenanceIncomplete(RuntimeRule):
             return
         # A key that is only misspelled is RTY113's to rename; adding it too would make a duplicate.
         present = [key_name(k) for k, _ in section.value if key_name(k) not in layout]
+        import difflib
         misspelled = {name for name in missing if difflib.get_close_matches(name, present, n=1, cutoff=0.75)}
         indent = indentation_of(section, key.start_mark.column + 2)
         addable = {name: layout[name] for name in missing if name not in misspelled}

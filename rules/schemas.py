@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import difflib
 import json
 from typing import TYPE_CHECKING
 
@@ -168,6 +167,7 @@ class SchemaLayout(SchemaRule):
             return
         columns = root.get("schema")
         if columns is None:
+            import difflib  # only when a name is unknown: the near miss to suggest
             near = difflib.get_close_matches("schema", root.keys(), n=1, cutoff=0.6)
             hint = f" (found {near[0]!r}: the key is case-sensitive)" if near else ""
             yield self.diagnostic(document.path, _first_line(root), f'the schema has no "schema" key{hint}; '
@@ -198,6 +198,7 @@ def _check_keys(rule, document, node: JsonNode, layout: dict, where: str):
     for key, value in node.value:
         allowed = layout.get(key.value)
         if allowed is None:
+            import difflib
             close = difflib.get_close_matches(key.value, list(layout), n=1, cutoff=0.7)
             hint = f"; did you mean {close[0]!r}?" if close else f"; ADS accepts {', '.join(layout)}"
             yield rule.diagnostic(document.path, key.span, f"unknown key {key.value!r} in {where} (ADS rejects it){hint}")
@@ -391,6 +392,7 @@ class UnknownDtype(SchemaRule):
             dtype = item.get("dtype") if item.kind == "object" else None
             if dtype is None or dtype.kind != "string" or is_pandas_dtype(dtype.value):
                 continue
+            import difflib
             close = difflib.get_close_matches(dtype.value, sorted(NUMPY_DTYPES | PANDAS_DTYPES), n=1, cutoff=0.6)
             fix = Fix(f"Use {close[0]}", Applicability.UNSAFE, (Edit(document.path, dtype.span, json.dumps(close[0])),)) \
                 if close else None

@@ -1,4 +1,6 @@
-"""A clean lint stays light: libcst, pandas, oci and pygls are imported only when a fix, generator or the server needs them."""
+"""A clean lint stays light: libcst, pandas, oci and pygls are imported only when a fix, generator or the server needs them,
+and every start skips what only some lints use: rich (colour only), the online module (OCIDs, --online),
+difflib (near-miss suggestions) and importlib.resources (the data tables are read as files)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ try:
     cli.main(["lint", sys.argv[1], "--format", sys.argv[2]], standalone_mode=False)
 except SystemExit:
     pass
-heavy = sorted(name for name in ("libcst", "pandas", "oci", "numpy", "pygls", "lsprotocol") if name in sys.modules)
+heavy = sorted(name for name in ("libcst", "pandas", "oci", "numpy", "pygls", "lsprotocol", "rich", "artifact_lint.online",
+                                 "difflib", "importlib.resources") if name in sys.modules)
 print("HEAVY:" + ",".join(heavy), file=sys.stderr)
 """
 

@@ -1,15 +1,15 @@
 """Human output: findings grouped by artifact, each with a source excerpt, then a summary.
 
-Built from rich Text objects (never markup strings), so a message that holds
-square brackets prints as written. Colour only on a terminal, never with NO_COLOR.
+Each output line is a tuple of (text, style) pieces, never markup strings, so a message that holds
+square brackets prints as written. Colour only on a terminal, never with NO_COLOR. Coloured output
+goes through rich; plain output, what every pipe and CI log gets, is written directly, as rich
+would write it, so a lint does not pay for importing rich.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TextIO
-
-from rich.console import Console
-from rich.text import Text
 
 from artifact_lint.diagnostics import Diagnostic, Severity
 from artifact_lint.engine import ArtifactResult, LintRun
@@ -17,11 +17,13 @@ from artifact_lint.report.paths import location
 from artifact_lint.report.statistics import counts_sentence, fix_hint, plural, statistics_rows
 from artifact_lint.terminal import escapes_allowed
 
+Line = tuple[tuple[str, str], ...]  # (text, style) pieces; style "" is none
+
 STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 MAX_EXCERPT = 110
 
 
-def excerpt(lines: list[str], diagnostic: Diagnostic) -> list[Text]:
+def excerpt(lines: list[str], diagnostic: Diagnostic) -> list[Line]:
     """The finding's first line with a gutter, and carets under the span."""
     span = diagnostic.span
     if span is None or not diagnostic.excerpt or not 0 < span.start.line <= len(lines):
@@ -35,9 +37,9 @@ def excerpt(lines: list[str], diagnostic: Diagnostic) -> list[Text]:
         offset = max(0, min(start - 20, len(source) - MAX_EXCERPT))
         source = source[offset: offset + MAX_EXCERPT]
     gutter = f"{span.start.line:>6} │ "
-    marker = Text(" " * 6 + " │ " + " " * (start - offset))
-    marker.append("^" * max(1, min(end, offset + len(source) + 1) - start), style=STYLES[diagnostic.severity])
-    return [Text(gutter, style="dim") + Text(source), marker]
+    carets = "^" * max(1, min(end, offset + len(source) + 1) - start)
+    return [((gutter, "dim"), (source, "")),
+            ((" " * 6 + " │ " + " " * (start - offset), ""), (carets, STYLES[diagnostic.severity]))]
 
 
 def verification_line(summary: dict) -> str:
@@ -54,11 +56,12 @@ def verification_line(summary: dict) -> str:
             f"network: {isolation.get('network')}, memory limit {isolation.get('memory_limit_mb')} MB{cached}")
 
 
-def _print_contract(console: Console, result: ArtifactResult) -> None:
+def _contract_lines(result: ArtifactResult) -> list[Line]:
     """Say which contract the artifact was checked against, when it is not the usual single model."""
     contract = result.contract
     if contract and contract["kind"] != "model":
-        console.print(Text(f"  linted as {contract['kind']} ({contract['source']}: {contract['reason']})", style="dim"))
+        return [((f"  linted as {contract['kind']} ({contract['source']}: {contract['reason']})", "dim"),)]
+    return []
 
 
 def environment_lines(summary: dict) -> list[str]:
@@ -74,55 +77,80 @@ def environment_lines(summary: dict) -> list[str]:
 
 def write_text(run: LintRun, stream: TextIO, *, color: bool | None = None, statistics: bool = False) -> None:
     plain = color is False or (color is None and not escapes_allowed(stream))
+    lines = list(report_lines(run, statistics))
+    if plain and not any("\t" in text for line in lines for text, _ in line):
+        stream.write("".join("".join(text for text, _ in line).translate(_STRIPPED) + "\n" for line in lines))
+        return
+    from rich.console import Console
+    from rich.text import Text
+
     console = Console(
         file=stream, highlight=False, soft_wrap=True, emoji=False,
         force_terminal=True if color else None, **({"color_system": None} if plain else {}),
     )
+    for line in lines:
+        if not line:
+            console.print()
+            continue
+        # The first piece's style is the whole line's base style, as when the line is built by adding Texts.
+        (text, style), *rest = line
+        rendered = Text(text, style=style)
+        for text, style in rest:
+            rendered.append(text, style=style or None)
+        console.print(rendered)
+
+
+# What rich's Text drops from any string it holds (rich.control.strip_control_codes): bell, backspace,
+# vertical tab, form feed, carriage return. Tabs rich expands to its tab stops, so a tab goes through rich.
+_STRIPPED = dict.fromkeys((7, 8, 11, 12, 13))
+
+
+def report_lines(run: LintRun, statistics: bool) -> Iterator[Line]:
+    """The report, line by line: per artifact its findings with excerpts, then tool errors and the summary."""
     for result in run.results:
-        header = Text(result.artifact, style="bold")
+        header = (result.artifact, "bold")
         if not result.diagnostics and not result.tool_errors:
-            console.print(header + Text("  no findings", style="green"))
-            _print_contract(console, result)
+            yield header, ("  no findings", "green")
+            yield from _contract_lines(result)
             if result.verification is not None:
                 for text in [verification_line(result.verification), *environment_lines(result.verification)]:
-                    console.print(Text("  " + text, style="dim"))
+                    yield (("  " + text, "dim"),)
             continue
-        console.print(header)
-        _print_contract(console, result)
+        yield (header,)
+        yield from _contract_lines(result)
         if result.verification is not None:
             for text in [verification_line(result.verification), *environment_lines(result.verification)]:
-                console.print(Text("  " + text, style="dim"))
+                yield (("  " + text, "dim"),)
         for diagnostic in result.diagnostics:
-            line = Text("  ") + Text(location(result, diagnostic), style="bold") + Text(" ")
-            line += Text(diagnostic.code, style=STYLES[diagnostic.severity])
-            line += Text(f" {diagnostic.severity.label}: {diagnostic.message}")
+            line = [("  ", ""), (location(result, diagnostic), "bold"), (" ", ""),
+                    (diagnostic.code, STYLES[diagnostic.severity]),
+                    (f" {diagnostic.severity.label}: {diagnostic.message}", "")]
             if diagnostic.fix is not None:
-                line += Text(f" [{diagnostic.fix.applicability.value} fix]", style="dim")
-            console.print(line)
-            for row in excerpt(result.sources.get(diagnostic.path, []), diagnostic):
-                console.print(row)
-        console.print()
+                line.append((f" [{diagnostic.fix.applicability.value} fix]", "dim"))
+            yield tuple(line)
+            yield from excerpt(result.sources.get(diagnostic.path, []), diagnostic)
+        yield ()
     for artifact, message in run.all_tool_errors():
         where = message if message.startswith(artifact) else f"{artifact}: {message}"
-        console.print(Text("error: ", style="bold red") + Text(where))
+        yield ("error: ", "bold red"), (where, "")
     if statistics:
         for row in statistics_rows(run):
-            console.print(row)
-    console.print(summary_line(run))
+            yield ((row, ""),)
+    yield summary_line(run)
 
 
-def summary_line(run: LintRun) -> Text:
+def summary_line(run: LintRun) -> Line:
     artifacts = plural(len(run.results), "artifact")
     failures = len(run.all_tool_errors())
     if not run.diagnostics and failures:
-        return Text(f"No findings in {artifacts}, but {plural(failures, 'input')} could not be linted.", style="bold red")
+        return ((f"No findings in {artifacts}, but {plural(failures, 'input')} could not be linted.", "bold red"),)
     if not run.diagnostics:
-        text = Text(f"All checks passed ({artifacts} linted).", style="green")
+        line = ((f"All checks passed ({artifacts} linted).", "green"),)
     else:
-        text = Text(counts_sentence(run), style="bold")
+        line = ((counts_sentence(run), "bold"),)
         hint = fix_hint(run)
         if hint:
-            text += Text(f" {hint}")
+            line += ((f" {hint}", ""),)
     if failures:
-        text += Text(f" {plural(failures, 'input')} could not be linted.", style="bold red")
-    return text
+        line += ((f" {plural(failures, 'input')} could not be linted.", "bold red"),)
+    return line

@@ -204,13 +204,24 @@ class ConfigLoader:
         return sorted({warning for config in configs for warning in config.warnings})
 
     def _search(self, directory: Path) -> Config:
+        """The first config found from `directory` up; the folders passed on the way are cached too,
+        so sibling artifacts look for config files in their own folder only."""
+        passed = []
+        config = None
         for folder in (directory, *directory.parents):
             if folder in self._cache:
-                return self._cache[folder]
+                config = self._cache[folder]
+                break
+            passed.append(folder)
             for name in (CONFIG_FILE, "pyproject.toml"):
                 candidate = folder / name
                 if candidate.is_file():
                     config = read_config_file(candidate)
                     if config is not None:
-                        return config
-        return Config()
+                        break
+            if config is not None:
+                break
+        config = config if config is not None else Config()
+        for folder in passed:
+            self._cache[folder] = config
+        return config

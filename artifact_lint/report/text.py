@@ -54,11 +54,12 @@ def verification_line(summary: dict) -> str:
             f"network: {isolation.get('network')}, memory limit {isolation.get('memory_limit_mb')} MB{cached}")
 
 
-def _print_contract(console: Console, result: ArtifactResult) -> None:
+def _contract_rows(result: ArtifactResult) -> list[Text]:
     """Say which contract the artifact was checked against, when it is not the usual single model."""
     contract = result.contract
     if contract and contract["kind"] != "model":
-        console.print(Text(f"  linted as {contract['kind']} ({contract['source']}: {contract['reason']})", style="dim"))
+        return [Text(f"  linted as {contract['kind']} ({contract['source']}: {contract['reason']})", style="dim")]
+    return []
 
 
 def environment_lines(summary: dict) -> list[str]:
@@ -72,43 +73,51 @@ def environment_lines(summary: dict) -> list[str]:
     return lines
 
 
+# Rows printed per console.print: rich's fixed cost per call (terminal checks, options, buffer
+# flush) dwarfs rendering a row, and a bulk run prints five rows per artifact.
+PRINT_BATCH = 256
+
+
 def write_text(run: LintRun, stream: TextIO, *, color: bool | None = None, statistics: bool = False) -> None:
     plain = color is False or (color is None and not escapes_allowed(stream))
     console = Console(
         file=stream, highlight=False, soft_wrap=True, emoji=False,
         force_terminal=True if color else None, **({"color_system": None} if plain else {}),
     )
+    rows: list[Text] = []
     for result in run.results:
-        header = Text(result.artifact, style="bold")
-        if not result.diagnostics and not result.tool_errors:
-            console.print(header + Text("  no findings", style="green"))
-            _print_contract(console, result)
-            if result.verification is not None:
-                for text in [verification_line(result.verification), *environment_lines(result.verification)]:
-                    console.print(Text("  " + text, style="dim"))
-            continue
-        console.print(header)
-        _print_contract(console, result)
-        if result.verification is not None:
-            for text in [verification_line(result.verification), *environment_lines(result.verification)]:
-                console.print(Text("  " + text, style="dim"))
-        for diagnostic in result.diagnostics:
-            line = Text("  ") + Text(location(result, diagnostic), style="bold") + Text(" ")
-            line += Text(diagnostic.code, style=STYLES[diagnostic.severity])
-            line += Text(f" {diagnostic.severity.label}: {diagnostic.message}")
-            if diagnostic.fix is not None:
-                line += Text(f" [{diagnostic.fix.applicability.value} fix]", style="dim")
-            console.print(line)
-            for row in excerpt(result.sources.get(diagnostic.path, []), diagnostic):
-                console.print(row)
-        console.print()
+        rows.extend(result_rows(result))
     for artifact, message in run.all_tool_errors():
         where = message if message.startswith(artifact) else f"{artifact}: {message}"
-        console.print(Text("error: ", style="bold red") + Text(where))
+        rows.append(Text("error: ", style="bold red") + Text(where))
     if statistics:
-        for row in statistics_rows(run):
-            console.print(row)
-    console.print(summary_line(run))
+        rows.extend(console.render_str(row) for row in statistics_rows(run))  # as print(str) renders it
+    rows.append(summary_line(run))
+    newline = Text("\n")
+    for start in range(0, len(rows), PRINT_BATCH):
+        console.print(newline.join(rows[start:start + PRINT_BATCH]))
+
+
+def result_rows(result: ArtifactResult) -> list[Text]:
+    """One artifact's lines: its name, contract, verification, then each finding with its excerpt."""
+    header = Text(result.artifact, style="bold")
+    clean = not result.diagnostics and not result.tool_errors
+    rows = [header + Text("  no findings", style="green") if clean else header, *_contract_rows(result)]
+    if result.verification is not None:
+        rows += [Text("  " + text, style="dim")
+                 for text in [verification_line(result.verification), *environment_lines(result.verification)]]
+    if clean:
+        return rows
+    for diagnostic in result.diagnostics:
+        line = Text("  ") + Text(location(result, diagnostic), style="bold") + Text(" ")
+        line += Text(diagnostic.code, style=STYLES[diagnostic.severity])
+        line += Text(f" {diagnostic.severity.label}: {diagnostic.message}")
+        if diagnostic.fix is not None:
+            line += Text(f" [{diagnostic.fix.applicability.value} fix]", style="dim")
+        rows.append(line)
+        rows.extend(excerpt(result.sources.get(diagnostic.path, []), diagnostic))
+    rows.append(Text(""))
+    return rows
 
 
 def summary_line(run: LintRun) -> Text:

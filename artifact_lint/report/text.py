@@ -37,7 +37,9 @@ def excerpt(lines: list[str], diagnostic: Diagnostic) -> list[Text]:
     gutter = f"{span.start.line:>6} │ "
     marker = Text(" " * 6 + " │ " + " " * (start - offset))
     marker.append("^" * max(1, min(end, offset + len(source) + 1) - start), style=STYLES[diagnostic.severity])
-    return [Text(gutter, style="dim") + Text(source), marker]
+    line = Text(gutter, style="dim")
+    line.append(source)
+    return [line, marker]
 
 
 def verification_line(summary: dict) -> str:
@@ -109,11 +111,13 @@ def result_rows(result: ArtifactResult) -> list[Text]:
     if clean:
         return rows
     for diagnostic in result.diagnostics:
-        line = Text("  ") + Text(location(result, diagnostic), style="bold") + Text(" ")
-        line += Text(diagnostic.code, style=STYLES[diagnostic.severity])
-        line += Text(f" {diagnostic.severity.label}: {diagnostic.message}")
+        line = Text("  ")  # appended to in place: Text + Text copies both
+        line.append(location(result, diagnostic), style="bold")
+        line.append(" ")
+        line.append(diagnostic.code, style=STYLES[diagnostic.severity])
+        line.append(f" {diagnostic.severity.label}: {diagnostic.message}")
         if diagnostic.fix is not None:
-            line += Text(f" [{diagnostic.fix.applicability.value} fix]", style="dim")
+            line.append(f" [{diagnostic.fix.applicability.value} fix]", style="dim")
         rows.append(line)
         rows.extend(excerpt(result.sources.get(diagnostic.path, []), diagnostic))
     rows.append(Text(""))

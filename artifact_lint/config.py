@@ -189,14 +189,18 @@ class ConfigLoader:
     def __init__(self, explicit: Path | None = None):
         self._explicit = read_config_file(explicit) if explicit else None
         self._cache: dict[Path, Config] = {}
+        self._given: dict[Path, Config] = {}  # by the path as given, so each is resolved (an lstat per part) once
 
     def for_directory(self, directory: Path) -> Config:
         if self._explicit is not None:
             return self._explicit
-        directory = directory.resolve()
-        if directory not in self._cache:
-            self._cache[directory] = self._search(directory)
-        return self._cache[directory]
+        config = self._given.get(directory)
+        if config is None:
+            resolved = directory.resolve()
+            if resolved not in self._cache:
+                self._cache[resolved] = self._search(resolved)
+            config = self._given[directory] = self._cache[resolved]
+        return config
 
     def warnings(self) -> list[str]:
         """Warnings from every config file used (unknown keys), each once."""

@@ -220,6 +220,11 @@ _WORKER: dict = {}
 
 
 def _worker_start(loader: ConfigLoader, overrides: dict | None, verify, use_cache: bool) -> None:
+    import gc
+
+    # What the worker starts with (the parent's modules, when forked) lives as long as the worker: keep the
+    # collector's full passes off it, and off the pages shared with the parent.
+    gc.freeze()
     _WORKER.update(loader=loader, overrides=overrides, verify=verify, use_cache=use_cache)
 
 

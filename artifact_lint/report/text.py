@@ -97,7 +97,9 @@ def write_text(run: LintRun, stream: TextIO, *, color: bool | None = None, stati
     rows.append(summary_line(run))
     newline = Text("\n")
     for start in range(0, len(rows), PRINT_BATCH):
-        console.print(newline.join(rows[start:start + PRINT_BATCH]))
+        batch = rows[start:start + PRINT_BATCH]
+        # Without colour the styles print as nothing: hand rich the bare text, not thousands of spans.
+        console.print(Text("\n".join(row.plain for row in batch)) if plain else newline.join(batch))
 
 
 def result_rows(result: ArtifactResult) -> list[Text]:

@@ -329,7 +329,7 @@ class ZipArtifact(Artifact):
         self.path = path
         try:
             self._zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as error:
+        except (zipfile.LargeZipFile, *ZIP_ERRORS) as error:  # e.g. NotImplementedError: "zip file version 8.4"
             raise ReadError(f"{display} is not a readable zip file: {error}") from None
         self._infos: dict[str, zipfile.ZipInfo] = {}
         self.duplicate_members: list[str] = []

@@ -190,14 +190,18 @@ class ConfigLoader:
     def __init__(self, explicit: Path | None = None):
         self._explicit = read_config_file(explicit) if explicit else None
         self._cache: dict[Path, Config] = {}
+        self._given: dict[Path, Config] = {}  # by the path as given, so each is resolved (an lstat per part) once
 
     def for_directory(self, directory: Path) -> Config:
         if self._explicit is not None:
             return self._explicit
-        directory = directory.resolve()
-        if directory not in self._cache:
-            self._cache[directory] = self._search(directory)
-        return self._cache[directory]
+        config = self._given.get(directory)
+        if config is None:
+            resolved = directory.resolve()
+            if resolved not in self._cache:
+                self._cache[resolved] = self._search(resolved)
+            config = self._given[directory] = self._cache[resolved]
+        return config
 
     def warnings(self) -> list[str]:
         """Warnings from every config file used (unknown keys), each once."""
@@ -205,13 +209,24 @@ class ConfigLoader:
         return sorted({warning for config in configs for warning in config.warnings})
 
     def _search(self, directory: Path) -> Config:
+        """The first config found from `directory` up; the folders passed on the way are cached too,
+        so sibling artifacts look for config files in their own folder only."""
+        passed = []
+        config = None
         for folder in (directory, *directory.parents):
             if folder in self._cache:
-                return self._cache[folder]
+                config = self._cache[folder]
+                break
+            passed.append(folder)
             for name in (CONFIG_FILE, "pyproject.toml"):
                 candidate = folder / name
                 if candidate.is_file():
                     config = read_config_file(candidate)
                     if config is not None:
-                        return config
-        return Config()
+                        break
+            if config is not None:
+                break
+        config = config if config is not None else Config()
+        for folder in passed:
+            self._cache[folder] = config
+        return config

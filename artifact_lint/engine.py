@@ -103,9 +103,12 @@ def _per_file_ignored(diagnostic: Diagnostic, config: Config) -> bool:
 
 def _run_phase(ctx: LintContext, phase: str, errors: list[str]) -> list[Diagnostic]:
     found: list[Diagnostic] = []
+    conda = None  # asked once per phase, not once per conda-only rule
     for rule in iter_rules(ctx.selected, phase):
-        if rule.conda_only and not ctx.conda:
-            continue
+        if rule.conda_only:
+            conda = ctx.conda if conda is None else conda
+            if not conda:
+                continue
         try:
             found.extend(rule.check(ctx))
         except Exception as error:  # a broken rule must not hide the other rules' findings
@@ -217,6 +220,11 @@ _WORKER: dict = {}
 
 
 def _worker_start(loader: ConfigLoader, overrides: dict | None, verify, use_cache: bool) -> None:
+    import gc
+
+    # What the worker starts with (the parent's modules, when forked) lives as long as the worker: keep the
+    # collector's full passes off it, and off the pages shared with the parent.
+    gc.freeze()
     _WORKER.update(loader=loader, overrides=overrides, verify=verify, use_cache=use_cache)
 
 
@@ -292,8 +300,12 @@ def _parallel(jobs_list, jobs: int, setup: tuple, progress) -> list:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    chunk = max(1, min(32, len(jobs_list) // (jobs * 8) or 1))
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    if fork:
+        all_rules()  # import the rule modules once, here: forked workers inherit them instead of each importing them
+    context = multiprocessing.get_context("fork" if fork else "spawn")
+    # Small chunks, so that no worker sits idle at the end while the other finishes a long one.
+    chunk = max(1, min(8, len(jobs_list) // (jobs * 16)))
     outcomes = []
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_start, initargs=setup) as pool:
         for done, outcome in enumerate(pool.map(_worker_lint, jobs_list, chunksize=chunk), start=1):

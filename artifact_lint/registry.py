@@ -131,6 +131,7 @@ def register(rule: type[Rule]) -> None:
     if existing is not None and existing.__qualname__ != rule.__qualname__:
         raise RegistryError(f"code {rule.code} is used by both {existing.__name__} and {rule.__name__}")
     _REGISTRY[rule.code] = rule
+    _PHASES.clear()
     if _SORTED:  # re-sort in place: callers keep the dict all_rules() returned, and it must stay whole
         ordered = sorted(_REGISTRY.items())
         _SORTED.clear()
@@ -205,9 +206,17 @@ def _union(tokens: Iterable[str]) -> set[str]:
     return codes
 
 
+# (selected codes, phase) -> that phase's rule classes in code order; every artifact of a run shares
+# one selection, so it is sorted and filtered once instead of once per artifact and phase.
+_PHASES: dict[tuple[frozenset, str], tuple[type[Rule], ...]] = {}
+
+
 def iter_rules(codes: Iterable[str], phase: str) -> Iterator[Rule]:
-    rules = all_rules()
-    for code in sorted(codes):
-        rule = rules.get(code)
-        if rule is not None and rule.phase == phase:
-            yield rule()
+    key = (frozenset(codes), phase)
+    classes = _PHASES.get(key)
+    if classes is None:
+        rules = all_rules()
+        classes = _PHASES[key] = tuple(rules[code] for code in sorted(key[0]) if code in rules
+                                       and rules[code].phase == phase)
+    for rule in classes:
+        yield rule()

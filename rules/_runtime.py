@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -61,9 +62,26 @@ class RuntimeRule(Rule):
 
 
 def conda_env(root: yaml.Node) -> yaml.MappingNode | None:
-    deployment = get(root, MODEL_DEPLOYMENT)
-    env = get(deployment[1], INFERENCE_CONDA_ENV) if deployment else None
-    return env[1] if env and is_mapping(env[1]) else None
+    return _env_facts(root)[0]
+
+
+# root node -> (INFERENCE_CONDA_ENV, the misplaced INFERENCE_* keys): a dozen rules ask each artifact,
+# and finding the misplaced keys walks the whole file. Keyed on the node itself, so it lives as long
+# as that artifact's parsed runtime.yaml.
+_ENV_FACTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _env_facts(root: yaml.Node) -> tuple[yaml.MappingNode | None, tuple[tuple[tuple, yaml.Node, yaml.Node], ...]]:
+    facts = _ENV_FACTS.get(root) if root is not None else None
+    if facts is None:
+        deployment = get(root, MODEL_DEPLOYMENT)
+        env = get(deployment[1], INFERENCE_CONDA_ENV) if deployment else None
+        misplaced = tuple((path, key, value) for path, key, value in walk_pairs(root)
+                          if path[-1] in ENV_KEYS and path[:-1] != (MODEL_DEPLOYMENT, INFERENCE_CONDA_ENV))
+        facts = (env[1] if env and is_mapping(env[1]) else None, misplaced)
+        if root is not None:
+            _ENV_FACTS[root] = facts
+    return facts
 
 
 @dataclass
@@ -93,9 +111,7 @@ def find_env_key(root: yaml.Node, name: str) -> Found | None:
 
 
 def misplaced_env_keys(root: yaml.Node) -> Iterator[tuple[tuple, yaml.Node, yaml.Node]]:
-    for path, key, value in walk_pairs(root):
-        if path[-1] in ENV_KEYS and path[:-1] != (MODEL_DEPLOYMENT, INFERENCE_CONDA_ENV):
-            yield path, key, value
+    return iter(_env_facts(root)[1])
 
 
 def anchor_span(root: yaml.Node) -> Span | None:

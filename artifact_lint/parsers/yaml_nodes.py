@@ -63,6 +63,14 @@ def get(mapping: yaml.Node | None, name: str) -> tuple[yaml.Node, yaml.Node] | N
     """The pair for key `name`; the last one wins, as in PyYAML."""
     if not is_mapping(mapping):
         return None
+    merges = False
+    for key, value in reversed(mapping.value):  # the mapping's own pairs win over merged ones
+        if key.tag == MERGE:
+            merges = True
+        elif isinstance(key, yaml.ScalarNode) and key.value == name:
+            return key, value
+    if not merges:  # the usual case: no `<<`, so no list of pairs to build
+        return None
     found = None
     for key, value in pairs(mapping):
         if key_name(key) == name:

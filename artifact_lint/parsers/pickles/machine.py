@@ -45,17 +45,9 @@ class Machine:
         self.proto = 0  # of the current stream, for fix_imports like pickle.Unpickler
         self.outer: list[tuple[list, list[int], dict[int, Any], int]] = []  # streams a joblib object array interrupted
         self.seen: set[tuple[str, str]] = set()
-        self.table = self._table()
-
-    def _table(self) -> list[tuple[Callable, Callable | None] | None]:
-        table: list[tuple[Callable, Callable | None] | None] = [None] * 256
-        for op in pickletools.opcodes:
-            reader = getattr(self.decoder, "arg_" + op.arg.name) if op.arg is not None else None
-            table[ord(op.code)] = (getattr(self, "_op_" + op.name.lower()), reader)
-        return table
 
     def run(self) -> None:
-        source, result, table, decoder = self.source, self.result, self.table, self.decoder
+        source, result, table, decoder = self.source, self.result, _TABLE, self.decoder
         while True:
             if result.opcodes >= self.max_opcodes:
                 raise Stop(f"the opcode budget (max_opcodes={self.max_opcodes:,}) ran out")
@@ -72,7 +64,7 @@ class Machine:
                 raise Corrupt(f"unknown opcode 0x{code:02x} at byte {self.at}")
             handler, reader = entry
             result.opcodes += 1
-            if handler(reader() if reader is not None else None):
+            if handler(self, reader(decoder) if reader is not None else None):
                 return
 
     @property
@@ -418,3 +410,14 @@ class Machine:
         return False
 
 
+def _table() -> list[tuple[Callable, Callable | None] | None]:
+    """Opcode byte -> (Machine handler, Decoder argument reader), as plain functions: built once for
+    every scan, and holding no bound methods, so a finished Machine is freed at once, not by the GC."""
+    table: list[tuple[Callable, Callable | None] | None] = [None] * 256
+    for op in pickletools.opcodes:
+        reader = getattr(Decoder, "arg_" + op.arg.name) if op.arg is not None else None
+        table[ord(op.code)] = (getattr(Machine, "_op_" + op.name.lower()), reader)
+    return table
+
+
+_TABLE = _table()

@@ -351,6 +351,8 @@ class ZipArtifact(Artifact):
         for info in self._zip.infolist()[:MAX_ENTRIES]:
             name = info.filename
             key = name.rstrip("/")
+            if not key:  # a member with no name (SEC002 reports it): nothing to list, and is_dir() would fail
+                continue
             if key in self._infos:
                 self.duplicate_members.append(key)
             self._infos[key] = info

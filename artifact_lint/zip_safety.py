@@ -22,6 +22,8 @@ def member_problem(info: zipfile.ZipInfo) -> str | None:
     """Why extracting this member is unsafe (a phrase after "zip member NAME"), or None."""
     name = info.filename
     parts = PurePosixPath(name.replace("\\", "/")).parts
+    if not name.strip("/"):
+        return "has an empty name, which extractors skip or refuse"
     if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
         return "is an absolute path"
     if ".." in parts:

@@ -253,4 +253,5 @@ class UnsafeZip(Rule):
         for info in artifact.members():
             problem = member_problem(info)
             if problem is not None:
-                yield self.diagnostic(info.filename, None, f"zip member {info.filename} {problem}")
+                shown = info.filename or "''"
+                yield self.diagnostic(info.filename, None, f"zip member {shown} {problem}")

@@ -124,6 +124,19 @@ def test_mutated_zips_always_give_a_report(data):
         assert run.all_tool_errors() == [] and len(run.results) == 1
 
 
+def test_a_zip_member_with_no_name_is_a_finding_not_a_crash(tmp_path):
+    """Found by the fuzz above: ZipInfo.is_dir() raises IndexError on an empty name."""
+    path = tmp_path / "model.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in artifact().items():
+            archive.writestr(name, content)
+        archive.writestr(zipfile.ZipInfo(""), b"x")
+    run = lint_paths([str(path)], ConfigLoader())
+    assert run.all_tool_errors() == []
+    assert [(d.code, d.message) for d in run.diagnostics if d.code == "SEC002"] == [
+        ("SEC002", "zip member '' has an empty name, which extractors skip or refuse")]
+
+
 def test_recursive_and_deep_pickles():
     recursive = []
     recursive.append(recursive)

@@ -54,37 +54,38 @@ class UnboundFlow:
         self.module = module
         self.function = function
         self.truth = module.truth_in(function)
-        own = module.own(function)
-        declared = {name for node in own if isinstance(node, (ast.Global, ast.Nonlocal)) for name in node.names}
+        typed = module.own_of
+        declared = {name for kind in (ast.Global, ast.Nonlocal) for node in typed(function, kind) for name in node.names}
         parameters = {a.arg for a in function.args.posonlyargs + function.args.args + function.args.kwonlyargs}
         parameters |= {a.arg for a in (function.args.vararg, function.args.kwarg) if a is not None}
         self.uses: dict[int, list[ast.Name]] = defaultdict(list)  # id(statement) -> uses it evaluates itself
         self.binds: dict[int, set[str]] = defaultdict(set)  # id(statement) -> names it binds itself
         self.bindings: dict[str, list[ast.AST]] = defaultdict(list)
         locals_: set[str] = set()
-        for node in own:
-            kind = type(node)
-            if kind is ast.Name and module.symbol_scope(node) is function:
-                statement = module.statement_of(node)
-                if isinstance(node.ctx, ast.Load) or isinstance(node.ctx, ast.Del):
+        symbol_scope, statement_of = module.symbol_scope, module.statement_of
+        for node in typed(function, ast.Name):
+            if symbol_scope(node) is function:
+                statement = statement_of(node)
+                context = node.ctx.__class__
+                if context is ast.Load or context is ast.Del:
                     self.uses[id(statement)].append(node)
-                if not isinstance(node.ctx, ast.Load):
+                if context is not ast.Load:
                     locals_.add(node.id)
-                    if isinstance(node.ctx, ast.Store):
+                    if context is ast.Store:
                         self.binds[id(statement)].add(node.id)
                         self.bindings[node.id].append(node)
-            elif kind in (ast.Import, ast.ImportFrom):
-                names = {alias.asname or alias.name.split(".")[0] for alias in node.names if alias.name != "*"}
-                locals_ |= names
-                self.binds[id(node)] |= names
-                for name in names:
-                    self.bindings[name].append(node)
-            elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+        for node in typed(function, ast.Import) + typed(function, ast.ImportFrom):
+            names = {alias.asname or alias.name.split(".")[0] for alias in node.names if alias.name != "*"}
+            locals_ |= names
+            self.binds[id(node)] |= names
+            for name in names:
+                self.bindings[name].append(node)
+        for kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            for node in typed(function, kind):
                 locals_.add(node.name)
                 self.binds[id(node)].add(node.name)
                 self.bindings[node.name].append(node)
-            elif kind is ast.ExceptHandler and node.name:
-                locals_.add(node.name)
+        locals_ |= {node.name for node in typed(function, ast.ExceptHandler) if node.name}
         self.locals = frozenset((locals_ | parameters) - declared)
         self.found: dict[str, UnboundUse] = {}
         self.breaks: list[list[State]] = []

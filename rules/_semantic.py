@@ -396,6 +396,8 @@ class ModuleIndex:
         folder = posixpath.dirname(score.path)
         self.folder = folder
         self.roots = [folder]
+        self._found: dict[str, str | None] = {}
+        self._elsewhere: dict[str, str | None] = {}
         for site in score.calls():
             name = call_name(score.imports, site.call)
             if name in ("sys.path.insert", "sys.path.append") and site.call.args:
@@ -409,18 +411,19 @@ class ModuleIndex:
         return [base + ".py", base + "/__init__.py", base]
 
     def find(self, dotted: str) -> str | None:
-        """The artifact path that provides module `dotted`, if any root has it."""
-        for root in self.roots:
-            for candidate in self._candidates(root, dotted):
-                if candidate in self.artifact.entries:
-                    return candidate
-        return None
+        """The artifact path that provides module `dotted`, if any root has it (asked again by several rules)."""
+        if dotted not in self._found:
+            self._found[dotted] = next((candidate for root in self.roots for candidate in self._candidates(root, dotted)
+                                        if candidate in self.artifact.entries), None)
+        return self._found[dotted]
 
     def elsewhere(self, top: str) -> str | None:
         """A file for module `top` that exists in the artifact but not where imports look."""
-        names = {f"{top}.py", f"{top}/__init__.py"}
-        return next((path for path in sorted(self.artifact.entries)
-                     if any(path == n or path.endswith("/" + n) for n in names)), None)
+        if top not in self._elsewhere:
+            names = {f"{top}.py", f"{top}/__init__.py"}
+            self._elsewhere[top] = next((path for path in sorted(self.artifact.entries)
+                                         if any(path == n or path.endswith("/" + n) for n in names)), None)
+        return self._elsewhere[top]
 
 
 class SemanticModel:

@@ -26,6 +26,10 @@ COMPARE = {
     ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b, ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b,
 }
 Truth = Callable[[ast.expr], object]  # the condition's static value, or UNKNOWN
+# Statements with no statements inside them: nothing below them to mark dead or guarded.
+_SIMPLE = frozenset({ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Raise, ast.Import,
+                     ast.ImportFrom, ast.Pass, ast.Break, ast.Continue, ast.Delete, ast.Global, ast.Nonlocal,
+                     ast.Assert})
 
 
 def never_completes(block: list[ast.stmt], truth: Truth | None = None, qualified=None) -> bool:
@@ -93,24 +97,27 @@ class Completion:
 
     def _decide(self, statement: ast.stmt) -> bool:
         block = self.block
-        if isinstance(statement, (ast.Return, ast.Raise)) or _is_exit_call(statement, self.qualified):
+        kind = statement.__class__  # parsed trees hold no subclasses of ast's node types: `is` is isinstance
+        if kind is ast.Return or kind is ast.Raise:
             return True
-        if isinstance(statement, ast.If):
+        if kind is ast.Expr:
+            return _is_exit_call(statement, self.qualified)
+        if kind is ast.If:
             value = self._static(statement.test)
             if value is not UNKNOWN:
                 return block(statement.body if value else statement.orelse)
             return block(statement.body) and block(statement.orelse)
-        if isinstance(statement, (ast.With, ast.AsyncWith)):
+        if kind is ast.With or kind is ast.AsyncWith:
             return block(statement.body)
-        if isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
+        if kind is ast.Try or kind.__name__ == "TryStar":
             if block(statement.finalbody):
                 return True
             main = block(statement.body) or block(statement.orelse)
             return main and all(block(handler.body) for handler in statement.handlers)
-        if isinstance(statement, ast.While):
+        if kind is ast.While:
             value = self._static(statement.test)
             return value is not UNKNOWN and bool(value) and not _has_break(statement)
-        if isinstance(statement, ast.Match):
+        if kind is ast.Match:
             exhaustive = any(isinstance(case.pattern, ast.MatchAs) and case.pattern.pattern is None
                              and case.guard is None for case in statement.cases)
             return exhaustive and all(block(case.body) for case in statement.cases)
@@ -244,9 +251,12 @@ class ControlFacts:
                 dead = True  # everything after it in this block is unreachable
 
     def _children(self, statement: ast.stmt, truth: Truth, dead: bool, guarded: bool) -> None:
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        kind = statement.__class__
+        if kind in _SIMPLE:
+            return
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
             self._block(statement.body, self.truth_for(statement), dead, False)
-        elif isinstance(statement, ast.If):
+        elif kind is ast.If:
             value = truth(statement.test)
             polarity = exists_polarity(statement.test, self.qualified)
             ends = self.completion(truth).block
@@ -254,11 +264,11 @@ class ControlFacts:
             else_guard = guarded or (polarity == -1 and not ends(statement.body))
             self._block(statement.body, truth, dead or (value is not UNKNOWN and not value), body_guard)
             self._block(statement.orelse, truth, dead or (value is not UNKNOWN and bool(value)), else_guard)
-        elif isinstance(statement, ast.While):
+        elif kind is ast.While:
             value = truth(statement.test)
             self._block(statement.body, truth, dead or (value is not UNKNOWN and not value), guarded)
             self._block(statement.orelse, truth, dead, guarded)
-        elif isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
+        elif kind is ast.Try or kind.__name__ == "TryStar":
             ends = self.completion(truth).block
             tolerant = any(catches_missing_file(h) and not ends(h.body) for h in statement.handlers)
             self._block(statement.body, truth, dead, guarded or tolerant)
@@ -266,7 +276,7 @@ class ControlFacts:
                 self._block(handler.body, truth, dead, guarded)
             self._block(statement.orelse, truth, dead, guarded)
             self._block(statement.finalbody, truth, dead, guarded)
-        elif isinstance(statement, ast.Match):
+        elif kind is ast.Match:
             for case in statement.cases:
                 self._block(case.body, truth, dead, guarded)
         else:

@@ -113,8 +113,9 @@ class ModuleModel:
         self.stores: dict[int, Counter] = defaultdict(Counter)
         self._scope_parent: dict[ast.AST, ast.AST] = {}  # def, lambda, class, comprehension -> enclosing scope
         self._calls: list[CallSite] | None = None
-        self._by_statement: dict[type, dict[ast.stmt | None, list[ast.AST]]] = {}
+        self._by_statement: dict[type, dict[ast.stmt | None, list[tuple[tuple, tuple, ast.AST]]]] = {}
         self._own_typed: dict[ast.AST | None, dict[type, list[ast.AST]]] = {}
+        self._imported: list[ImportedModule] | None = None
         self._index()
         self.imports = ImportMap(self.by_type[ast.Import] + self.by_type[ast.ImportFrom], package)
         self.module_env = Environment(self.imports, single_assignments(self.tree.body, include_nested_blocks=False),
@@ -249,17 +250,17 @@ class ModuleModel:
         whose position falls within the expression's span."""
         statement = self._where.get(expression, _NOWHERE)[1]
         buckets = self._by_statement.get(kind)
-        if buckets is None:
+        if buckets is None:  # (start, end, node) of each node of `kind`, by statement
             buckets = self._by_statement[kind] = defaultdict(list)
             where = self._where
             for node in self.nodes(kind):
-                buckets[where[node][1]].append(node)
+                buckets[where[node][1]].append(((node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset),
+                                                node))
         if expression is statement:
-            return buckets.get(statement, [])
+            return [node for _, _, node in buckets.get(statement, ())]
         start = (expression.lineno, expression.col_offset)
         end = (expression.end_lineno, expression.end_col_offset)
-        return [node for node in buckets.get(statement, [])
-                if start <= (node.lineno, node.col_offset) and (node.end_lineno, node.end_col_offset) <= end]
+        return [node for first, last, node in buckets.get(statement, ()) if start <= first and last <= end]
 
     def statement_of(self, node: ast.AST) -> ast.stmt | None:
         """The innermost statement holding `node` (a statement is its own)."""
@@ -375,7 +376,12 @@ class ModuleModel:
             yield CallSite(node, function, env, self)
 
     def imported_modules(self) -> list[ImportedModule]:
-        """Absolute imports (and relative ones resolved in a package), in source order."""
+        """Absolute imports (and relative ones resolved in a package), in source order; worked out once."""
+        if self._imported is None:
+            self._imported = self._imported_modules()
+        return self._imported
+
+    def _imported_modules(self) -> list[ImportedModule]:
         found = []
         for node in sorted(self.nodes(ast.Import) + self.nodes(ast.ImportFrom), key=lambda n: (n.lineno, n.col_offset)):
             guarded = any(catches(h, IMPORT_ERRORS, bare=True) for h in self.try_handlers(node))

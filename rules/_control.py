@@ -26,11 +26,19 @@ COMPARE = {
     ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b, ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b,
 }
 Truth = Callable[[ast.expr], object]  # the condition's static value, or UNKNOWN
+# Statements with no statements inside them: nothing below them to mark dead or guarded.
+_SIMPLE = frozenset({ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Raise, ast.Import,
+                     ast.ImportFrom, ast.Pass, ast.Break, ast.Continue, ast.Delete, ast.Global, ast.Nonlocal,
+                     ast.Assert})
 
 
 def never_completes(block: list[ast.stmt], truth: Truth | None = None, qualified=None) -> bool:
     """True when control cannot fall off the end of `block` (it always returns, raises or exits)."""
-    return any(statement_never_completes(statement, truth, qualified) for statement in block)
+    return Completion(truth, qualified).block(block)
+
+
+def statement_never_completes(statement: ast.stmt, truth: Truth | None = None, qualified=None) -> bool:
+    return Completion(truth, qualified).statement(statement)
 
 
 def _is_exit_call(statement: ast.stmt, qualified) -> bool:
@@ -60,35 +68,60 @@ def _has_break(loop: ast.While) -> bool:
     return False
 
 
-def _static(test: ast.expr, truth: Truth | None) -> object:
-    if truth is not None:
-        return truth(test)
-    return bool(test.value) if isinstance(test, ast.Constant) else UNKNOWN
+class Completion:
+    """Which statements never complete under one scope's `truth`, each decided once: the control facts,
+    the flow analysis and rules ask about the same statements, nested ones again for each enclosing one."""
 
+    def __init__(self, truth: Truth | None, qualified):
+        self.truth = truth
+        self.qualified = qualified
+        self._known: dict[ast.stmt, bool] = {}
 
-def statement_never_completes(statement: ast.stmt, truth: Truth | None = None, qualified=None) -> bool:
-    if isinstance(statement, (ast.Return, ast.Raise)) or _is_exit_call(statement, qualified):
-        return True
-    if isinstance(statement, ast.If):
-        value = _static(statement.test, truth)
-        if value is not UNKNOWN:
-            return never_completes(statement.body if value else statement.orelse, truth, qualified)
-        return never_completes(statement.body, truth, qualified) and never_completes(statement.orelse, truth, qualified)
-    if isinstance(statement, (ast.With, ast.AsyncWith)):
-        return never_completes(statement.body, truth, qualified)
-    if isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
-        if never_completes(statement.finalbody, truth, qualified):
+    def block(self, block: list[ast.stmt]) -> bool:
+        """True when control cannot fall off the end of `block` (it always returns, raises or exits)."""
+        for statement in block:
+            if self.statement(statement):
+                return True
+        return False
+
+    def statement(self, statement: ast.stmt) -> bool:
+        known = self._known.get(statement)
+        if known is None:
+            known = self._known[statement] = self._decide(statement)
+        return known
+
+    def _static(self, test: ast.expr) -> object:
+        if self.truth is not None:
+            return self.truth(test)
+        return bool(test.value) if isinstance(test, ast.Constant) else UNKNOWN
+
+    def _decide(self, statement: ast.stmt) -> bool:
+        block = self.block
+        kind = statement.__class__  # parsed trees hold no subclasses of ast's node types: `is` is isinstance
+        if kind is ast.Return or kind is ast.Raise:
             return True
-        main = never_completes(statement.body, truth, qualified) or never_completes(statement.orelse, truth, qualified)
-        return main and all(never_completes(handler.body, truth, qualified) for handler in statement.handlers)
-    if isinstance(statement, ast.While):
-        value = _static(statement.test, truth)
-        return value is not UNKNOWN and bool(value) and not _has_break(statement)
-    if isinstance(statement, ast.Match):
-        exhaustive = any(isinstance(case.pattern, ast.MatchAs) and case.pattern.pattern is None and case.guard is None
-                         for case in statement.cases)
-        return exhaustive and all(never_completes(case.body, truth, qualified) for case in statement.cases)
-    return False
+        if kind is ast.Expr:
+            return _is_exit_call(statement, self.qualified)
+        if kind is ast.If:
+            value = self._static(statement.test)
+            if value is not UNKNOWN:
+                return block(statement.body if value else statement.orelse)
+            return block(statement.body) and block(statement.orelse)
+        if kind is ast.With or kind is ast.AsyncWith:
+            return block(statement.body)
+        if kind is ast.Try or kind.__name__ == "TryStar":
+            if block(statement.finalbody):
+                return True
+            main = block(statement.body) or block(statement.orelse)
+            return main and all(block(handler.body) for handler in statement.handlers)
+        if kind is ast.While:
+            value = self._static(statement.test)
+            return value is not UNKNOWN and bool(value) and not _has_break(statement)
+        if kind is ast.Match:
+            exhaustive = any(isinstance(case.pattern, ast.MatchAs) and case.pattern.pattern is None
+                             and case.guard is None for case in statement.cases)
+            return exhaustive and all(block(case.body) for case in statement.cases)
+        return False
 
 
 def static_value(expression: ast.expr, lookup: Callable[[str], object], qualified, depth: int = 0) -> object:
@@ -189,48 +222,61 @@ def catches_missing_file(handler: ast.ExceptHandler) -> bool:
 
 
 class ControlFacts:
-    """Dead and guarded statements of one module, by id; `truth_for(scope)` decides conditions."""
+    """Dead and guarded statements of one module; `truth_for(scope)` decides conditions."""
 
     def __init__(self, tree: ast.Module, truth_for: Callable[[ast.AST | None], Truth], qualified):
-        self.dead: set[int] = set()
-        self.guarded: set[int] = set()
+        self.dead: set[ast.stmt] = set()
+        self.guarded: set[ast.stmt] = set()
         self.truth_for = truth_for
         self.qualified = qualified
+        self._completions: dict[Truth, Completion] = {}
         self._block(tree.body, truth_for(None), False, False)
 
+    def completion(self, truth: Truth) -> Completion:
+        """The one Completion per truth (per scope), shared so each statement is decided once."""
+        found = self._completions.get(truth)
+        if found is None:
+            found = self._completions[truth] = Completion(truth, self.qualified)
+        return found
+
     def _block(self, body: list[ast.stmt], truth: Truth, dead: bool, guarded: bool) -> None:
+        ends = self.completion(truth).statement
         for statement in body:
             if dead:
-                self.dead.add(id(statement))
+                self.dead.add(statement)
             if guarded:
-                self.guarded.add(id(statement))
+                self.guarded.add(statement)
             self._children(statement, truth, dead, guarded)
-            if not dead and statement_never_completes(statement, truth, self.qualified):
+            if not dead and ends(statement):
                 dead = True  # everything after it in this block is unreachable
 
     def _children(self, statement: ast.stmt, truth: Truth, dead: bool, guarded: bool) -> None:
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        kind = statement.__class__
+        if kind in _SIMPLE:
+            return
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
             self._block(statement.body, self.truth_for(statement), dead, False)
-        elif isinstance(statement, ast.If):
+        elif kind is ast.If:
             value = truth(statement.test)
             polarity = exists_polarity(statement.test, self.qualified)
-            body_guard = guarded or (polarity == 1 and not never_completes(statement.orelse, truth, self.qualified))
-            else_guard = guarded or (polarity == -1 and not never_completes(statement.body, truth, self.qualified))
+            ends = self.completion(truth).block
+            body_guard = guarded or (polarity == 1 and not ends(statement.orelse))
+            else_guard = guarded or (polarity == -1 and not ends(statement.body))
             self._block(statement.body, truth, dead or (value is not UNKNOWN and not value), body_guard)
             self._block(statement.orelse, truth, dead or (value is not UNKNOWN and bool(value)), else_guard)
-        elif isinstance(statement, ast.While):
+        elif kind is ast.While:
             value = truth(statement.test)
             self._block(statement.body, truth, dead or (value is not UNKNOWN and not value), guarded)
             self._block(statement.orelse, truth, dead, guarded)
-        elif isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
-            tolerant = any(catches_missing_file(h) and not never_completes(h.body, truth, self.qualified)
-                           for h in statement.handlers)
+        elif kind is ast.Try or kind.__name__ == "TryStar":
+            ends = self.completion(truth).block
+            tolerant = any(catches_missing_file(h) and not ends(h.body) for h in statement.handlers)
             self._block(statement.body, truth, dead, guarded or tolerant)
             for handler in statement.handlers:
                 self._block(handler.body, truth, dead, guarded)
             self._block(statement.orelse, truth, dead, guarded)
             self._block(statement.finalbody, truth, dead, guarded)
-        elif isinstance(statement, ast.Match):
+        elif kind is ast.Match:
             for case in statement.cases:
                 self._block(case.body, truth, dead, guarded)
         else:

@@ -80,6 +80,10 @@ class Environment:
         return None
 
 
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers")
+_BLOCKS: dict[type, tuple[str, ...]] = {}  # statement type -> which of _BLOCK_FIELDS it has
+
+
 def single_assignments(body: list[ast.stmt], include_nested_blocks: bool) -> dict[str, ast.expr]:
     """Names assigned exactly once in `body` (to a plain name), with the assigned expression."""
     counts: dict[str, int] = {}
@@ -87,25 +91,33 @@ def single_assignments(body: list[ast.stmt], include_nested_blocks: bool) -> dic
     stack = list(body)
     while stack:
         statement = stack.pop()
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        kind = statement.__class__
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
             counts[statement.name] = counts.get(statement.name, 0) + 1
             continue
-        targets = statement.targets if isinstance(statement, ast.Assign) else \
-            [statement.target] if isinstance(statement, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)) else []
+        targets = statement.targets if kind is ast.Assign else \
+            [statement.target] if kind in (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor) else ()
         for target in targets:
-            for node in ast.walk(target):
+            if target.__class__ is ast.Name:  # the usual case: no need to walk it
+                counts[target.id] = counts.get(target.id, 0) + 1
+                if (kind is ast.Assign or kind is ast.AnnAssign) and statement.value is not None:
+                    values[target.id] = statement.value
+                continue
+            for node in ast.walk(target):  # a tuple, or `a.b[i]`: every name in it counts as (re)bound
                 if isinstance(node, ast.Name):
                     counts[node.id] = counts.get(node.id, 0) + 1
-                    if isinstance(statement, (ast.Assign, ast.AnnAssign)) and target is node and statement.value is not None:
-                        values[node.id] = statement.value
         if include_nested_blocks:
-            for field in ("body", "orelse", "finalbody", "handlers"):
-                stack.extend(getattr(statement, field, []) or [])
-            if isinstance(statement, ast.ExceptHandler):
+            fields = _BLOCKS.get(kind)
+            if fields is None:
+                fields = _BLOCKS[kind] = tuple(f for f in _BLOCK_FIELDS if f in kind._fields)
+            for field in fields:
+                stack.extend(getattr(statement, field) or ())
+            if kind is ast.ExceptHandler:  # its body again: a name bound only in a handler never counts as single
                 stack.extend(statement.body)
-            for item in getattr(statement, "items", []) or []:
-                if isinstance(item, ast.withitem) and isinstance(item.optional_vars, ast.Name):
-                    counts[item.optional_vars.id] = counts.get(item.optional_vars.id, 0) + 2
+            if kind is ast.With or kind is ast.AsyncWith:
+                for item in statement.items:
+                    if isinstance(item.optional_vars, ast.Name):
+                        counts[item.optional_vars.id] = counts.get(item.optional_vars.id, 0) + 2
     return {name: value for name, value in values.items() if counts.get(name) == 1}
 
 

@@ -22,7 +22,7 @@ class ImportMap:
         `package` (a helper module's package) resolves its relative imports; score.py has none.
         """
         self.names: dict[str, str] = {}
-        self._qualified: dict[int, tuple[ast.expr, str | None]] = {}  # id(expression) -> (expression, name)
+        self._qualified: dict[ast.expr, str | None] = {}  # expression -> its qualified name, once worked out
         nodes = ast.walk(source) if isinstance(source, ast.Module) else source
         statements = sorted((n for n in nodes if isinstance(n, (ast.Import, ast.ImportFrom))),
                             key=lambda n: (n.lineno, n.col_offset))
@@ -40,11 +40,9 @@ class ImportMap:
 
     def qualified(self, expression: ast.expr) -> str | None:
         """`np.load` -> "numpy.load", `open` -> "open"; None for anything not a dotted name."""
-        known = self._qualified.get(id(expression))
-        if known is not None and known[0] is expression:
-            return known[1]
-        name = self._qualify(expression)
-        self._qualified[id(expression)] = (expression, name)
+        name = self._qualified.get(expression, self)  # self: not worked out yet
+        if name is self:
+            name = self._qualified[expression] = self._qualify(expression)
         return name
 
     def _qualify(self, expression: ast.expr) -> str | None:

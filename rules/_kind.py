@@ -20,7 +20,7 @@ from pathlib import PurePosixPath
 from artifact_lint.parsers.model_formats import model_candidates
 from artifact_lint.rules._imports import call_name
 from artifact_lint.rules._runtime import ENV_KEYS, find_env_key, is_placeholder
-from artifact_lint.rules._score import entry_function, module_bindings
+from artifact_lint.rules._score import ScoreRule, entry_function
 from artifact_lint.rules._semantic import ModuleModel, SemanticModel
 
 MODEL, GROUP, MODEL_LESS, TEMPLATE = "model", "model-group", "model-less", "template"
@@ -79,7 +79,7 @@ def _decide(ctx) -> ArtifactKind:
     if tree is None:
         return ArtifactKind(MODEL, "detected", "no score.py that parses: the single-model contract is assumed")
     score = SemanticModel.of(ctx).score
-    bindings = module_bindings(tree)
+    bindings = ScoreRule.bindings(ctx, tree)  # the rules' own, computed once
     load_model, predict = entry_function(bindings["load_model"]), entry_function(bindings["predict"])
     has_model = bool(model_candidates(ctx.artifact))
     if load_model is not None and predict is not None and not has_model and group_shape(score, load_model, predict):

@@ -61,11 +61,17 @@ PROVIDED_BY_SERVICE_PACKS = frozenset({
 
 
 def builtin_names(minor: int | None) -> frozenset[str]:
-    """The builtins of Python 3.`minor` (the running interpreter's when unknown)."""
-    names = set(dir(builtins)) | set(BUILTINS_ADDED)
-    if minor is not None:
-        names -= {name for name, added in BUILTINS_ADDED.items() if minor < added}
-    return frozenset(names)
+    """The builtins of Python 3.`minor` (the running interpreter's when unknown), worked out once per minor."""
+    names = _BUILTINS.get(minor)
+    if names is None:
+        names = set(dir(builtins)) | set(BUILTINS_ADDED)
+        if minor is not None:
+            names -= {name for name, added in BUILTINS_ADDED.items() if minor < added}
+        names = _BUILTINS[minor] = frozenset(names)
+    return names
+
+
+_BUILTINS: dict[int | None, frozenset[str]] = {}
 
 
 def builtin_added_after(name: str, minor: int | None) -> int | None:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from artifact_lint.documents import PythonDocument
-from artifact_lint.rules._control import UNKNOWN, ControlFacts, catches, never_completes, static_value
+from artifact_lint.rules._control import UNKNOWN, ControlFacts, Truth, catches, static_value
 from artifact_lint.rules._fold import SCORE_FILE, Environment, Folded, fold, function_environment, single_assignments
 from artifact_lint.rules._imports import ImportMap, absolute_module, call_name
 
@@ -26,7 +26,17 @@ FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 SKIPPED_FIELDS = frozenset({"ctx", "op", "ops"})  # shared singleton nodes (Load, Add, Eq): nothing to index
-_FIELDS: dict[type, tuple[str, ...]] = {}  # node type -> the fields that can hold child nodes
+# (scope, statement, symbol scope, the scope's own-node list, the stores key) a node is indexed in
+Context = tuple[ast.AST | None, ast.stmt | None, ast.AST, list[ast.AST], int]
+# How the traversal treats a node, by type. Statements (and only they) are >= _STATEMENT; _PLAIN to _IMPORT
+# have their children indexed field by field; _LAMBDA, _COMPREHENSION, _DEF and _CLASS open a scope.
+_SKIP, _RESTORE, _LEAF, _NAME, _LAMBDA, _COMPREHENSION, _PLAIN, _HANDLER, _STATEMENT, _IMPORT, _DEF, _CLASS = range(12)
+_SPECIAL_ROLES = {ast.Constant: _LEAF, ast.Name: _NAME, ast.ExceptHandler: _HANDLER, ast.Import: _IMPORT,
+                  ast.ImportFrom: _IMPORT, ast.Lambda: _LAMBDA, **dict.fromkeys(COMPREHENSIONS, _COMPREHENSION),
+                  ast.FunctionDef: _DEF, ast.AsyncFunctionDef: _DEF, ast.ClassDef: _CLASS}
+_ROLES: dict[type, int] = {tuple: _RESTORE}  # filled in by _role as types are met
+_FIELDS: dict[type, tuple[str, ...]] = {}  # node type -> the fields that can hold child nodes, last first
+_NOWHERE: Context = (None, None, None, [], 0)  # the context of a node the index never met (an `arg`, a `comprehension`)
 MAX_MODULES = 64
 IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError", "Exception")
 
@@ -62,6 +72,17 @@ def _arguments(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> lis
     return arguments.posonlyargs + arguments.args + arguments.kwonlyargs + extra
 
 
+def _role(kind: type) -> int:
+    """The role of a type first met; anything not an ast node (an identifier in a list, a None) is skipped."""
+    if not issubclass(kind, ast.AST):
+        role = _SKIP
+    else:
+        role = _SPECIAL_ROLES.get(kind) or (_STATEMENT if issubclass(kind, ast.stmt) else _PLAIN)
+        _FIELDS[kind] = tuple(reversed([f for f in kind._fields if f not in SKIPPED_FIELDS]))
+    _ROLES[kind] = role
+    return role
+
+
 def _outer_parts(node: ast.AST) -> list[ast.AST]:
     """Parts of a def, lambda or class evaluated where it is defined, not in its own scope."""
     if isinstance(node, ast.ClassDef):
@@ -85,95 +106,102 @@ class ModuleModel:
         self.tree: ast.Module = document.tree
         self.package = package  # the package relative imports resolve against ("" at top level)
         self.by_type: dict[type, list[ast.AST]] = defaultdict(list)
-        self._own: dict[int, list[ast.AST]] = defaultdict(list)  # id(function or lambda), 0 = module level
-        self._scope: dict[int, ast.AST | None] = {}
-        self._symbol_scope: dict[int, ast.AST] = {}  # Python's own scope of a Name (class bodies, comprehensions)
-        self._statement: dict[int, ast.stmt | None] = {}
-        self._parent_statement: dict[int, ast.stmt | None] = {}
+        self._own: dict[ast.AST | None, list[ast.AST]] = {}  # function or lambda (None: module level) -> its nodes
+        self._where: dict[ast.AST, Context] = {}  # node -> the context it was indexed in
+        self._parent_statement: dict[ast.stmt, ast.stmt | None] = {}
         # Names bound per scope as Python binds them (0: module; a def, lambda, class body or comprehension's id)
         self.stores: dict[int, Counter] = defaultdict(Counter)
-        self._scope_parent: dict[int, ast.AST] = {}  # id(def, lambda, class, comprehension) -> enclosing scope
+        self._scope_parent: dict[ast.AST, ast.AST] = {}  # def, lambda, class, comprehension -> enclosing scope
         self._calls: list[CallSite] | None = None
-        self._by_statement: dict[type, dict[int, list[ast.AST]]] = {}
+        self._by_statement: dict[type, dict[ast.stmt | None, list[tuple[tuple, tuple, ast.AST]]]] = {}
+        self._own_typed: dict[ast.AST | None, dict[type, list[ast.AST]]] = {}
+        self._imported: list[ImportedModule] | None = None
         self._index()
         self.imports = ImportMap(self.by_type[ast.Import] + self.by_type[ast.ImportFrom], package)
         self.module_env = Environment(self.imports, single_assignments(self.tree.body, include_nested_blocks=False),
                                       file=file)
         self.functions: dict[str, FunctionNode] = {s.name: s for s in self.tree.body if isinstance(s, DEFS)}
-        self._environments = {id(f): function_environment(f, self.module_env)
-                              for kind in DEFS for f in self.by_type[kind]}
+        self._environments = {f: function_environment(f, self.module_env) for kind in DEFS for f in self.by_type[kind]}
         self.global_names = {name for node in self.by_type[ast.Global] for name in node.names}
+        self._truths: dict[ast.AST | None, Truth] = {}
         self.control = ControlFacts(self.tree, self.truth_in, self.imports.qualified)
 
     # -- the one traversal -------------------------------------------------------------------
     def _index(self) -> None:
-        by_type, own, scope_of, symbol_of = self.by_type, self._own, self._scope, self._symbol_scope
-        statement_of, parent_of, stores = self._statement, self._parent_statement, self.stores
+        """Preorder over the tree with an explicit stack of nodes. A Context on the stack sets the context
+        (scope, statement, symbol scope) in force once the subtree pushed above it is done."""
+        by_type, where, parent_of, stores = self.by_type, self._where, self._parent_statement, self.stores
         tree = self.tree
-        stack: list[tuple[ast.AST, ast.AST | None, ast.AST, ast.stmt | None]] = \
-            [(child, None, tree, None) for child in reversed(tree.body)]
+        own_list = self._own[None] = []
+        context: Context = (None, None, tree, own_list, 0)
+        scope, statement, symbols, own_list, names_key = context
+        stack: list = list(reversed(tree.body))
+        pop, push, extend = stack.pop, stack.append, stack.extend
+        roles = _ROLES
         while stack:
-            node, scope, symbols, statement = stack.pop()
-            key = id(node)
-            if isinstance(node, ast.stmt):
-                parent_of[key] = statement
-                statement = node
-            kind = type(node)
-            by_type[kind].append(node)
-            own[id(scope) if scope is not None else 0].append(node)
-            scope_of[key] = scope
-            statement_of[key] = statement
-            names_key = 0 if symbols is tree else id(symbols)  # where Python binds a name stored here
-            if kind is ast.Constant:
+            node = pop()
+            kind = node.__class__
+            role = roles.get(kind) or _role(kind)
+            if role == _SKIP:  # an identifier or None among a list field's items
                 continue
-            if kind is ast.Name:
-                symbol_of[key] = symbols
-                if not isinstance(node.ctx, ast.Load):
+            if role == _RESTORE:
+                context = node
+                scope, statement, symbols, own_list, names_key = context
+                continue
+            if role >= _STATEMENT:
+                parent_of[node] = statement
+                push(context)  # back to the enclosing statement's context after this one
+                statement = node
+                context = (scope, node, symbols, own_list, names_key)
+            by_type[kind].append(node)
+            own_list.append(node)
+            where[node] = context
+            if role == _LEAF:
+                continue
+            if role == _NAME:
+                if node.ctx.__class__ is not ast.Load:
                     stores[names_key][node.id] += 1
                 continue
-            if kind in DEFS or kind is ast.Lambda or kind is ast.ClassDef:
-                outer = _outer_parts(node)
-                self._scope_parent[key] = symbols
-                if kind is ast.ClassDef:
+            if _PLAIN <= role <= _IMPORT:
+                if role == _HANDLER and node.name:
                     stores[names_key][node.name] += 1
-                    inner, inner_scope = node.body, scope  # a class body runs where the class statement is
-                else:
-                    if kind is not ast.Lambda:
-                        stores[names_key][node.name] += 1
-                    for argument in _arguments(node):
-                        stores[key][argument.arg] += 1
-                    inner, inner_scope = ([node.body] if kind is ast.Lambda else node.body), node
-                stack += [(child, inner_scope, node, statement) for child in reversed(inner)]
-                stack += [(child, scope, symbols, statement) for child in reversed(outer)]
+                elif role == _IMPORT:
+                    for alias in node.names:
+                        stores[names_key][alias.asname or alias.name.split(".")[0]] += 1
+                for field in _FIELDS[kind]:  # last field first: the stack pops the first child first
+                    value = getattr(node, field, None)
+                    if value.__class__ is list:
+                        extend(reversed(value))
+                    elif isinstance(value, ast.AST):
+                        push(value)
                 continue
-            if kind in COMPREHENSIONS:
+            self._scope_parent[node] = symbols
+            if role == _COMPREHENSION:
                 first, *rest = node.generators
                 inner = [first.target, *first.ifs]
                 for generator in rest:
                     inner += [generator.target, generator.iter, *generator.ifs]
                 inner += [node.key, node.value] if kind is ast.DictComp else [node.elt]
-                self._scope_parent[key] = symbols
-                stack += [(child, scope, node, statement) for child in reversed(inner)]
-                stack.append((first.iter, scope, symbols, statement))
+                push(context)
+                extend(reversed(inner))
+                push((scope, statement, node, own_list, id(node)))
+                push(first.iter)  # the first iterable is evaluated outside the comprehension's scope
                 continue
-            if kind is ast.ExceptHandler and node.name:
+            if role == _CLASS:
                 stores[names_key][node.name] += 1
-            elif kind is ast.Import or kind is ast.ImportFrom:
-                for alias in node.names:
-                    stores[names_key][alias.asname or alias.name.split(".")[0]] += 1
-            fields = _FIELDS.get(kind)
-            if fields is None:
-                fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in SKIPPED_FIELDS)
-            children = []
-            for field in fields:
-                value = getattr(node, field, None)
-                if value.__class__ is list:
-                    children += [item for item in value if isinstance(item, ast.AST)]
-                elif isinstance(value, ast.AST):
-                    children.append(value)
-            if children:
-                children.reverse()
-                stack += [(child, scope, symbols, statement) for child in children]
+                inner_scope, inner_own = scope, own_list  # a class body runs where the class statement is
+            else:
+                if role == _DEF:
+                    stores[names_key][node.name] += 1
+                else:
+                    push(context)  # a lambda is an expression: back to its statement's context after it
+                arguments = stores[id(node)]
+                for argument in _arguments(node):
+                    arguments[argument.arg] += 1
+                inner_scope, inner_own = node, self._own.setdefault(node, [])
+            extend(reversed(node.body) if role != _LAMBDA else (node.body,))
+            push((inner_scope, statement, node, inner_own, id(node)))
+            extend(reversed(_outer_parts(node)))
 
     # -- queries ----------------------------------------------------------------------------
     def nodes(self, kind: type) -> list[ast.AST]:
@@ -182,66 +210,75 @@ class ModuleModel:
 
     def own(self, function: ast.AST | None) -> list[ast.AST]:
         """Nodes evaluated in `function`'s own scope (None: at module level), nested defs' bodies excluded."""
-        return self._own.get(id(function) if function is not None else 0, [])
+        return self._own.get(function, [])
+
+    def own_of(self, function: ast.AST | None, kind: type) -> list[ast.AST]:
+        """The nodes of `kind` among own(function), in the same order; grouped once per scope, for every rule."""
+        typed = self._own_typed.get(function)
+        if typed is None:
+            typed = self._own_typed[function] = defaultdict(list)
+            for node in self.own(function):
+                typed[node.__class__].append(node)
+        return typed.get(kind, [])
 
     def scope_parent(self, scope: ast.AST) -> ast.AST:
         """The scope enclosing a def, lambda, class body or comprehension."""
-        return self._scope_parent[id(scope)]
+        return self._scope_parent[scope]
 
     def scope_of(self, node: ast.AST) -> ast.AST | None:
-        return self._scope.get(id(node))
+        return self._where.get(node, _NOWHERE)[0]
 
     def symbol_scope(self, name: ast.Name) -> ast.AST:
         """The scope Python resolves `name` in (module, function, lambda, class body or comprehension)."""
-        return self._symbol_scope[id(name)]
+        return self._where[name][2]
 
     def visibly_bound(self, name: ast.Name) -> bool:
         """`name` is bound in its own scope, an enclosing function's, or at module level (so never a NameError
         for want of a binding anywhere; whether it is bound yet is another question)."""
-        scope = self._symbol_scope[id(name)]
+        scope = self._where[name][2]
         own = True
         while scope is not self.tree:
             if (own or not isinstance(scope, ast.ClassDef)) and self.stores.get(id(scope), {}).get(name.id):
                 return True
             own = False
-            scope = self._scope_parent[id(scope)]
+            scope = self._scope_parent[scope]
         return bool(self.stores.get(0, {}).get(name.id)) or (
             name.id in self.global_names and any(stores.get(name.id) for stores in self.stores.values()))
 
     def nodes_within(self, expression: ast.AST, kind: type = ast.Name) -> list[ast.AST]:
         """Nodes of `kind` inside an expression (itself included), from the index: those of its statement
         whose position falls within the expression's span."""
-        statement = self._statement.get(id(expression))
+        statement = self._where.get(expression, _NOWHERE)[1]
         buckets = self._by_statement.get(kind)
-        if buckets is None:
+        if buckets is None:  # (start, end, node) of each node of `kind`, by statement
             buckets = self._by_statement[kind] = defaultdict(list)
+            where = self._where
             for node in self.nodes(kind):
-                buckets[id(self._statement.get(id(node)))].append(node)
+                buckets[where[node][1]].append(((node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset),
+                                                node))
         if expression is statement:
-            return buckets.get(id(statement), [])
+            return [node for _, _, node in buckets.get(statement, ())]
         start = (expression.lineno, expression.col_offset)
         end = (expression.end_lineno, expression.end_col_offset)
-        return [node for node in buckets.get(id(statement), [])
-                if start <= (node.lineno, node.col_offset) and (node.end_lineno, node.end_col_offset) <= end]
+        return [node for first, last, node in buckets.get(statement, ()) if start <= first and last <= end]
 
     def statement_of(self, node: ast.AST) -> ast.stmt | None:
         """The innermost statement holding `node` (a statement is its own)."""
-        return self._statement.get(id(node))
+        return self._where.get(node, _NOWHERE)[1]
 
     def statements_around(self, node: ast.AST) -> Iterator[ast.stmt]:
         """The statements enclosing `node`, innermost first."""
-        statement = self._statement.get(id(node))
+        statement = self._where.get(node, _NOWHERE)[1]
+        parents = self._parent_statement
         while statement is not None:
             yield statement
-            statement = self._parent_statement.get(id(statement))
+            statement = parents.get(statement)
 
     def is_dead(self, node: ast.AST) -> bool:
-        statement = self._statement.get(id(node))
-        return statement is not None and id(statement) in self.control.dead
+        return self._where.get(node, _NOWHERE)[1] in self.control.dead
 
     def is_guarded(self, node: ast.AST) -> bool:
-        statement = self._statement.get(id(node))
-        return statement is not None and id(statement) in self.control.guarded
+        return self._where.get(node, _NOWHERE)[1] in self.control.guarded
 
     def try_handlers(self, node: ast.AST) -> Iterator[ast.ExceptHandler]:
         """Handlers of every `try:` whose body holds `node`."""
@@ -253,15 +290,22 @@ class ModuleModel:
             inner = statement
 
     def env_of(self, function: FunctionNode | None) -> Environment:
-        return self.module_env if function is None else self._environments[id(function)]
+        return self.module_env if function is None else self._environments[function]
 
     def never_completes(self, block: list[ast.stmt], function: FunctionNode | None) -> bool:
         """True when control cannot fall off the end of `block`, statically dead branches considered."""
-        return never_completes(block, self.truth_in(function), self.imports.qualified)
+        return self.control.completion(self.truth_in(function)).block(block)
 
-    def truth_in(self, scope: ast.AST | None):
-        """How conditions evaluate in `scope` (None: module level): their static value, or _control.UNKNOWN."""
-        nested = scope is not None and self._scope.get(id(scope)) is not None
+    def truth_in(self, scope: ast.AST | None) -> Truth:
+        """How conditions evaluate in `scope` (None: module level): their static value, or _control.UNKNOWN.
+        One per scope, remembering each condition's value: the control facts and every rule share it."""
+        truth = self._truths.get(scope)
+        if truth is None:
+            truth = self._truths[scope] = self._truth(scope)
+        return truth
+
+    def _truth(self, scope: ast.AST | None) -> Truth:
+        nested = scope is not None and self.scope_of(scope) is not None
         local = self.stores.get(id(scope), Counter()) if scope is not None else Counter()
         parameters = {a.arg for a in _arguments(scope)} if scope is not None else set()
         if scope is not None and scope.name == "load_model" and self.name == "score" and not self._called_with_arguments(scope):
@@ -301,7 +345,15 @@ class ModuleModel:
             return value.value if isinstance(value, ast.Constant) else UNKNOWN
 
         qualified = self.imports.qualified
-        return lambda test: static_value(test, lookup, qualified)
+        values: dict[ast.expr, object] = {}
+
+        def truth(test: ast.expr) -> object:
+            value = values.get(test, values)  # the dict itself: not decided yet
+            if value is values:
+                value = values[test] = static_value(test, lookup, qualified)
+            return value
+
+        return truth
 
     def _called_with_arguments(self, function: FunctionNode) -> bool:
         return any(isinstance(c.func, ast.Name) and c.func.id == function.name and (c.args or c.keywords)
@@ -312,7 +364,7 @@ class ModuleModel:
         if self._calls is None:
             sites = []
             for call in self.nodes(ast.Call):
-                scope = self._scope.get(id(call))
+                scope = self.scope_of(call)
                 if scope is None or isinstance(scope, DEFS):
                     sites.append(CallSite(call, scope, self.env_of(scope), self))
             self._calls = sites
@@ -320,12 +372,16 @@ class ModuleModel:
 
     def calls_in(self, function: FunctionNode | None) -> Iterator[CallSite]:
         env = self.env_of(function)
-        for node in self.own(function):
-            if type(node) is ast.Call:
-                yield CallSite(node, function, env, self)
+        for node in self.own_of(function, ast.Call):
+            yield CallSite(node, function, env, self)
 
     def imported_modules(self) -> list[ImportedModule]:
-        """Absolute imports (and relative ones resolved in a package), in source order."""
+        """Absolute imports (and relative ones resolved in a package), in source order; worked out once."""
+        if self._imported is None:
+            self._imported = self._imported_modules()
+        return self._imported
+
+    def _imported_modules(self) -> list[ImportedModule]:
         found = []
         for node in sorted(self.nodes(ast.Import) + self.nodes(ast.ImportFrom), key=lambda n: (n.lineno, n.col_offset)):
             guarded = any(catches(h, IMPORT_ERRORS, bare=True) for h in self.try_handlers(node))
@@ -346,6 +402,8 @@ class ModuleIndex:
         folder = posixpath.dirname(score.path)
         self.folder = folder
         self.roots = [folder]
+        self._found: dict[str, str | None] = {}
+        self._elsewhere: dict[str, str | None] = {}
         for site in score.calls():
             name = call_name(score.imports, site.call)
             if name in ("sys.path.insert", "sys.path.append") and site.call.args:
@@ -359,18 +417,19 @@ class ModuleIndex:
         return [base + ".py", base + "/__init__.py", base]
 
     def find(self, dotted: str) -> str | None:
-        """The artifact path that provides module `dotted`, if any root has it."""
-        for root in self.roots:
-            for candidate in self._candidates(root, dotted):
-                if candidate in self.artifact.entries:
-                    return candidate
-        return None
+        """The artifact path that provides module `dotted`, if any root has it (asked again by several rules)."""
+        if dotted not in self._found:
+            self._found[dotted] = next((candidate for root in self.roots for candidate in self._candidates(root, dotted)
+                                        if candidate in self.artifact.entries), None)
+        return self._found[dotted]
 
     def elsewhere(self, top: str) -> str | None:
         """A file for module `top` that exists in the artifact but not where imports look."""
-        names = {f"{top}.py", f"{top}/__init__.py"}
-        return next((path for path in sorted(self.artifact.entries)
-                     if any(path == n or path.endswith("/" + n) for n in names)), None)
+        if top not in self._elsewhere:
+            names = {f"{top}.py", f"{top}/__init__.py"}
+            self._elsewhere[top] = next((path for path in sorted(self.artifact.entries)
+                                         if any(path == n or path.endswith("/" + n) for n in names)), None)
+        return self._elsewhere[top]
 
 
 class SemanticModel:

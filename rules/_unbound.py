@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from artifact_lint.rules._control import UNKNOWN, catches
 
@@ -26,16 +27,15 @@ class UnboundUse:
     certain: bool  # no path binds it before this use
 
 
-@dataclass(frozen=True)
-class State:
+class State(NamedTuple):  # a tuple: one is made for nearly every statement the flow passes
     must: frozenset[str]
     may: frozenset[str]
 
     def bind(self, names) -> "State":
-        return State(self.must | names, self.may | names)
+        return State(self.must | names, self.may | names) if names else self
 
     def unbind(self, names) -> "State":
-        return State(self.must - names, self.may - names)
+        return State(self.must - names, self.may - names) if names else self
 
 
 def _meet(states: list[State | None]) -> State | None:
@@ -54,37 +54,38 @@ class UnboundFlow:
         self.module = module
         self.function = function
         self.truth = module.truth_in(function)
-        own = module.own(function)
-        declared = {name for node in own if isinstance(node, (ast.Global, ast.Nonlocal)) for name in node.names}
+        typed = module.own_of
+        declared = {name for kind in (ast.Global, ast.Nonlocal) for node in typed(function, kind) for name in node.names}
         parameters = {a.arg for a in function.args.posonlyargs + function.args.args + function.args.kwonlyargs}
         parameters |= {a.arg for a in (function.args.vararg, function.args.kwarg) if a is not None}
-        self.uses: dict[int, list[ast.Name]] = defaultdict(list)  # id(statement) -> uses it evaluates itself
-        self.binds: dict[int, set[str]] = defaultdict(set)  # id(statement) -> names it binds itself
+        self.uses: dict[ast.stmt, list[ast.Name]] = defaultdict(list)  # statement -> uses it evaluates itself
+        self.binds: dict[ast.stmt, set[str]] = defaultdict(set)  # statement -> names it binds itself
         self.bindings: dict[str, list[ast.AST]] = defaultdict(list)
         locals_: set[str] = set()
-        for node in own:
-            kind = type(node)
-            if kind is ast.Name and module.symbol_scope(node) is function:
-                statement = module.statement_of(node)
-                if isinstance(node.ctx, ast.Load) or isinstance(node.ctx, ast.Del):
-                    self.uses[id(statement)].append(node)
-                if not isinstance(node.ctx, ast.Load):
+        symbol_scope, statement_of = module.symbol_scope, module.statement_of
+        for node in typed(function, ast.Name):
+            if symbol_scope(node) is function:
+                statement = statement_of(node)
+                context = node.ctx.__class__
+                if context is ast.Load or context is ast.Del:
+                    self.uses[statement].append(node)
+                if context is not ast.Load:
                     locals_.add(node.id)
-                    if isinstance(node.ctx, ast.Store):
-                        self.binds[id(statement)].add(node.id)
+                    if context is ast.Store:
+                        self.binds[statement].add(node.id)
                         self.bindings[node.id].append(node)
-            elif kind in (ast.Import, ast.ImportFrom):
-                names = {alias.asname or alias.name.split(".")[0] for alias in node.names if alias.name != "*"}
-                locals_ |= names
-                self.binds[id(node)] |= names
-                for name in names:
-                    self.bindings[name].append(node)
-            elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+        for node in typed(function, ast.Import) + typed(function, ast.ImportFrom):
+            names = {alias.asname or alias.name.split(".")[0] for alias in node.names if alias.name != "*"}
+            locals_ |= names
+            self.binds[node] |= names
+            for name in names:
+                self.bindings[name].append(node)
+        for kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            for node in typed(function, kind):
                 locals_.add(node.name)
-                self.binds[id(node)].add(node.name)
+                self.binds[node].add(node.name)
                 self.bindings[node.name].append(node)
-            elif kind is ast.ExceptHandler and node.name:
-                locals_.add(node.name)
+        locals_ |= {node.name for node in typed(function, ast.ExceptHandler) if node.name}
         self.locals = frozenset((locals_ | parameters) - declared)
         self.found: dict[str, UnboundUse] = {}
         self.breaks: list[list[State]] = []
@@ -103,9 +104,12 @@ class UnboundFlow:
     def _check(self, statement: ast.stmt, state: State) -> None:
         # A name the statement itself binds (a walrus in a condition, a loop target) is bound before its other uses;
         # an assignment evaluates its value first.
-        own_binds = set() if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)) else \
-            self.binds.get(id(statement), set())
-        for use in self.uses.get(id(statement), []):
+        uses = self.uses.get(statement)
+        if not uses:
+            return
+        own_binds = () if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)) else \
+            self.binds.get(statement, ())
+        for use in uses:
             name = use.id
             if name not in self.locals or name in state.must or name in own_binds or name in self.found:
                 continue
@@ -115,7 +119,8 @@ class UnboundFlow:
 
     def _statement(self, statement: ast.stmt, state: State) -> State | None:
         self._check(statement, state)
-        binds = frozenset(self.binds.get(id(statement), set()) & self.locals)
+        binds = self.binds.get(statement)
+        binds = frozenset(binds & self.locals) if binds else frozenset()
         kind = type(statement)
         if kind is ast.AugAssign and isinstance(statement.target, ast.Name):
             target = statement.target

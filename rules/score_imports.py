@@ -22,15 +22,13 @@ HELPER_IMPORT = SCORE_PY.replace("import joblib\n", "import joblib\nfrom helpers
 
 
 def _beside_artifact(ctx, top: str) -> Path | None:
-    """A module file next to the artifact on disk: written for it, but left out of it."""
+    """A module file next to the artifact on disk: written for it, but left out of it (looked up once per lint)."""
     location = getattr(ctx.artifact, "path", None)
     if location is None:
         return None
     folder = location.parent
-    for candidate in (folder / f"{top}.py", folder / top / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
+    return ctx.cached(f"score.beside.{top}", lambda: next(
+        (candidate for candidate in (folder / f"{top}.py", folder / top / "__init__.py") if candidate.is_file()), None))
 
 
 def _imports(model: SemanticModel) -> list[tuple[ModuleModel, ImportedModule]]:
@@ -163,10 +161,12 @@ class ThirdPartyImport(ScoreRule):
             document = module.document
             who = "score.py" if module is model.score else module.path
             top = item.module.split(".")[0]
+            removed = STDLIB_REMOVED.get(top)
+            if removed is None and (is_stdlib(top, minor) or top in PROVIDED_BY_SERVICE_PACKS):
+                continue  # nothing to say wherever it comes from: no need to look for it
             if top in seen or item.guarded or index.find(top) or index.elsewhere(top) or _beside_artifact(ctx, top):
                 continue
             seen.add(top)
-            removed = STDLIB_REMOVED.get(top)
             if removed is not None and minor is not None and minor >= removed:
                 yield self.diagnostic(document.path, document.span(item.node),
                                       f"{top} was removed from the standard library in Python 3.{removed} and "

@@ -28,6 +28,8 @@ CODE_SINKS = {
     *OPEN, "os.listdir", "os.remove", "os.unlink", "shutil.rmtree", "shutil.copy", "shutil.copyfile",
 }
 MAX_VIA = 8
+# The nodes that pass a value on to a name (`_assignments` knows how each does it).
+ASSIGNING = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)
 
 
 class RequestFlow:
@@ -36,7 +38,7 @@ class RequestFlow:
     def __init__(self, model: SemanticModel):
         self.model = model
         self.done: set[tuple[int, frozenset[str]]] = set()
-        self._names_in: dict[int, tuple[ast.AST, frozenset[str]]] = {}
+        self._names_in: dict[ast.AST, frozenset[str]] = {}
         # (module, call, qualified name, tainted arguments, functions on the way)
         self.reached: list[tuple[ModuleModel, ast.Call, str, list[ast.expr], tuple[str, ...]]] = []
 
@@ -59,9 +61,12 @@ class RequestFlow:
             return
         self.done.add(key)
         names = set(tainted)
-        nodes = [node for node in module.own(function) if not module.is_dead(node)]
+
+        def live(kind: type) -> list[ast.AST]:
+            return [node for node in module.own_of(function, kind) if not module.is_dead(node)]
+
         flows = [(self._names(module, target), self._names(module, value))
-                 for node in nodes for target, value in _assignments(node)]
+                 for kind in ASSIGNING for node in live(kind) for target, value in _assignments(node)]
         changed = True
         while changed:  # propagate through assignments until nothing new is tainted
             changed = False
@@ -73,9 +78,7 @@ class RequestFlow:
         def tainted(expression: ast.AST) -> bool:
             return bool(self._names(module, expression) & names)
 
-        for node in nodes:
-            if type(node) is not ast.Call:
-                continue
+        for node in live(ast.Call):
             hit = [argument for argument in _arguments(node) if tainted(argument)]
             if hit:
                 self.reached.append((module, node, call_name(module.imports, node), hit, via))
@@ -87,11 +90,10 @@ class RequestFlow:
 
     def _names(self, module: ModuleModel, expression: ast.AST) -> frozenset[str]:
         """The names an expression reads or binds, computed once per expression."""
-        known = self._names_in.get(id(expression))
-        if known is None or known[0] is not expression:
-            known = (expression, frozenset(n.id for n in module.nodes_within(expression)))
-            self._names_in[id(expression)] = known
-        return known[1]
+        known = self._names_in.get(expression)
+        if known is None:
+            known = self._names_in[expression] = frozenset(n.id for n in module.nodes_within(expression))
+        return known
 
 
 def _assignments(node: ast.AST):

@@ -96,6 +96,60 @@ def _outer_parts(node: ast.AST) -> list[ast.AST]:
     return outer
 
 
+class ScopeTruth:
+    """How conditions evaluate in one scope: their static value, or _control.UNKNOWN, each decided once.
+
+    A class rather than closures over the model, so that nothing but the model's own table holds it
+    and `ModuleModel.release` frees it without the cyclic collector.
+    """
+
+    def __init__(self, model: "ModuleModel", nested: bool, local: Counter, parameters: set[str], env: Environment):
+        self.model = model
+        self.nested = nested
+        self.local = local
+        self.parameters = parameters
+        self.env = env
+        self.module_stores = model.stores.get(0, Counter())
+        self.qualified = model.imports.qualified
+        self.values: dict[ast.expr, object] = {}
+        self.resolving: set[str] = set()
+
+    def __call__(self, test: ast.expr) -> object:
+        value = self.values.get(test, self.values)  # the dict itself: not decided yet
+        if value is self.values:
+            value = self.values[test] = static_value(test, self.lookup, self.qualified)
+        return value
+
+    def lookup(self, name: str) -> object:
+        if name == "__name__":
+            return self.model.name
+        if self.nested or name in self.model.global_names or name in self.parameters:
+            return UNKNOWN
+        if not self.local.get(name):
+            return self.module_constant(name)
+        value = self.env.local.get(name)
+        if isinstance(value, ast.Name) and not self.local.get(value.id):  # a default such as `name=MODEL_NAME`
+            return self.module_constant(value.id)
+        return value.value if isinstance(value, ast.Constant) else UNKNOWN
+
+    def module_lookup(self, name: str) -> object:
+        if name == "__name__":
+            return self.model.name
+        return UNKNOWN if name in self.model.global_names else self.module_constant(name)
+
+    def module_constant(self, name: str) -> object:
+        value = self.model.module_env.module.get(name) if self.module_stores.get(name) == 1 else None
+        if isinstance(value, ast.Constant):
+            return value.value
+        if value is None or name in self.resolving:
+            return UNKNOWN
+        self.resolving.add(name)  # `PY2 = sys.version_info[0] == 2` is as constant as what it is built from
+        try:
+            return static_value(value, self.module_lookup, self.qualified)
+        finally:
+            self.resolving.discard(name)
+
+
 class ModuleModel:
     """One Python file of the artifact, indexed in a single traversal."""
 
@@ -125,6 +179,12 @@ class ModuleModel:
         self.global_names = {name for node in self.by_type[ast.Global] for name in node.names}
         self._truths: dict[ast.AST | None, Truth] = {}
         self.control = ControlFacts(self.tree, self.truth_in, self.imports.qualified)
+
+    def release(self) -> None:
+        """Break the model's cycles (its truths, call sites and control facts hold the model) when done."""
+        self._truths.clear()
+        self._calls = None
+        self.control = None
 
     # -- the one traversal -------------------------------------------------------------------
     def _index(self) -> None:
@@ -311,49 +371,7 @@ class ModuleModel:
         if scope is not None and scope.name == "load_model" and self.name == "score" and not self._called_with_arguments(scope):
             parameters = set()  # the server calls load_model() with none: its defaults are its values
         env = self.env_of(scope) if isinstance(scope, DEFS) else self.module_env
-        module_stores = self.stores.get(0, Counter())
-
-        resolving: set[str] = set()
-
-        def module_constant(name: str) -> object:
-            value = self.module_env.module.get(name) if module_stores.get(name) == 1 else None
-            if isinstance(value, ast.Constant):
-                return value.value
-            if value is None or name in resolving:
-                return UNKNOWN
-            resolving.add(name)  # `PY2 = sys.version_info[0] == 2` is as constant as what it is built from
-            try:
-                return static_value(value, module_lookup, qualified)
-            finally:
-                resolving.discard(name)
-
-        def module_lookup(name: str) -> object:
-            if name == "__name__":
-                return self.name
-            return UNKNOWN if name in self.global_names else module_constant(name)
-
-        def lookup(name: str) -> object:
-            if name == "__name__":
-                return self.name
-            if nested or name in self.global_names or name in parameters:
-                return UNKNOWN
-            if not local.get(name):
-                return module_constant(name)
-            value = env.local.get(name)
-            if isinstance(value, ast.Name) and not local.get(value.id):  # a default such as `name=MODEL_NAME`
-                return module_constant(value.id)
-            return value.value if isinstance(value, ast.Constant) else UNKNOWN
-
-        qualified = self.imports.qualified
-        values: dict[ast.expr, object] = {}
-
-        def truth(test: ast.expr) -> object:
-            value = values.get(test, values)  # the dict itself: not decided yet
-            if value is values:
-                value = values[test] = static_value(test, lookup, qualified)
-            return value
-
-        return truth
+        return ScopeTruth(self, nested, local, parameters, env)
 
     def _called_with_arguments(self, function: FunctionNode) -> bool:
         return any(isinstance(c.func, ast.Name) and c.func.id == function.name and (c.args or c.keywords)
@@ -441,6 +459,10 @@ class SemanticModel:
         self.index = ModuleIndex(ctx.artifact, self.score)
         self._load_helpers(ctx)
         self._startup: tuple[list[ModuleModel], list[tuple[ModuleModel, FunctionNode]]] | None = None
+
+    def release(self) -> None:
+        for module in self.modules.values():
+            module.release()
 
     @classmethod
     def of(cls, ctx) -> "SemanticModel | None":

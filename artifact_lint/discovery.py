@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,6 +71,8 @@ def is_artifact_zip(path: Path) -> bool:
     Only the central directory is read; a zip that cannot be opened (a Git LFS pointer, a partial
     download) is not taken for an artifact here: naming it on the command line lints it (ART008).
     """
+    import zipfile  # only a search that finds a .zip needs it
+
     try:
         with zipfile.ZipFile(path) as archive:
             names = [name.rstrip("/") for name in archive.namelist()]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import zipfile
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -35,6 +34,8 @@ class Payload:
 
 
 def keras_v3_config(raw: BinaryIO) -> Any:
+    import zipfile  # only a .keras model needs it
+
     with zipfile.ZipFile(raw) as archive:
         info = archive.getinfo("config.json")
         if info.file_size > MAX_CONFIG:

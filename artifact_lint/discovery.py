@@ -23,6 +23,8 @@ MARKER_FILES = (SCORE_PY, RUNTIME_YAML)
 
 @dataclass
 class Discovery:
+    """The artifacts found from the PATH arguments, and the arguments that named none."""
+
     artifacts: list[Artifact] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path as given, message)
 

@@ -16,6 +16,8 @@ from artifact_lint.package_data import load_json
 
 @dataclass(frozen=True)
 class ServicePack:
+    """One OCI service conda pack as data/service_packs.json describes it."""
+
     slug: str
     family: str
     python: str  # "3.11"
@@ -44,6 +46,8 @@ class ServicePack:
 
 @dataclass(frozen=True)
 class Knowledge:
+    """Everything data/service_packs.json says: the packs, buckets, namespaces and Python end-of-life dates."""
+
     read_on: str
     service_bucket: str
     namespaces: dict[str, dict]

@@ -46,6 +46,8 @@ ADVICE = {
 
 @dataclass
 class ModelFile:
+    """One model file of the artifact: its format, first and last bytes, and pickle scans."""
+
     path: str  # container path
     format: ModelFormat
     head: bytes
@@ -118,6 +120,8 @@ def recorded_versions(model: ModelFile) -> dict[str, str]:
 
 @dataclass
 class LoaderCall:
+    """A call in score.py that loads a model file, and the path it loads."""
+
     node: ast.AST
     loader: str
     path: Folded

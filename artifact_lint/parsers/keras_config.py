@@ -28,6 +28,8 @@ KERAS_MODULES = ("keras", "tf_keras", "tensorflow")
 
 @dataclass(frozen=True)
 class Payload:
+    """One piece of code a Keras config carries, with its verdict."""
+
     verdict: Verdict | None  # DENIED, UNKNOWN, or None for "not judged" (an info)
     text: str
 

@@ -28,6 +28,8 @@ NOT_MODELS = {"score.py", "runtime.yaml", "input_schema.json", "output_schema.js
 
 @dataclass(frozen=True)
 class ModelFormat:
+    """A model file's format as identified from its bytes, with a detail for the message."""
+
     kind: str  # "pickle", "joblib-compressed", "xgboost-json", "xgboost-ubj", "lightgbm-text", "onnx",
     #            "pytorch", "pytorch-legacy", "torchscript", "keras-h5", "keras-v3", "safetensors", "numpy",
     #            "numpy-npz", "spark", "huggingface", "unknown"

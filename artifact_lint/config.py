@@ -38,7 +38,7 @@ class UnknownCode:
     token: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # never compared, and unhashable anyway (dict fields)
 class Config:
     """The settings a lint runs with, merged from pyproject.toml, the command line and defaults."""
 

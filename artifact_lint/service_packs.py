@@ -44,7 +44,7 @@ class ServicePack:
         return f"{text} ({entry['url']})" if entry.get("url") else text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one per process, never compared; unhashable anyway (dict fields)
 class Knowledge:
     """Everything data/service_packs.json says: the packs, buckets, namespaces and Python end-of-life dates."""
 

@@ -11,12 +11,16 @@ from __future__ import annotations
 import io
 import os
 import stat
-import zipfile
 import zlib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+from artifact_lint.lazy_errors import zip_errors
+
+if TYPE_CHECKING:
+    import zipfile
 
 SCORE_PY = "score.py"
 RUNTIME_YAML = "runtime.yaml"
@@ -40,7 +44,8 @@ class DamagedMember(ReadError, OSError):
     """A zip member whose compressed data is broken (an OSError too, so stream readers treat it as I/O)."""
 
 
-ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError, OSError)
+# What reading a zip member can raise besides zipfile.BadZipFile (see zip_errors()).
+ZIP_READ_ERRORS = (zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError, OSError)
 
 
 class _MemberStream(io.RawIOBase):
@@ -54,7 +59,7 @@ class _MemberStream(io.RawIOBase):
     def _guard(self, call, *args):
         try:
             return call(*args)
-        except ZIP_ERRORS as error:
+        except (*zip_errors(), *ZIP_READ_ERRORS) as error:
             raise DamagedMember(f"cannot read {self._name} from the zip: {error}") from None
 
     def readable(self) -> bool:
@@ -327,9 +332,12 @@ class ZipArtifact(Artifact):
     def __init__(self, display: str, path: Path):
         super().__init__(display)
         self.path = path
+        import zipfile  # only a zip artifact needs it
+
         try:
             self._zip = zipfile.ZipFile(path)
-        except (zipfile.LargeZipFile, *ZIP_ERRORS) as error:  # e.g. NotImplementedError: "zip file version 8.4"
+        # e.g. NotImplementedError: "zip file version 8.4"
+        except (zipfile.LargeZipFile, zipfile.BadZipFile, *ZIP_READ_ERRORS) as error:
             raise ReadError(f"{display} is not a readable zip file: {error}") from None
         self._infos: dict[str, zipfile.ZipInfo] = {}
         self.duplicate_members: list[str] = []
@@ -384,7 +392,7 @@ class ZipArtifact(Artifact):
     def _open(self, entry: Entry) -> BinaryIO:
         try:
             return _MemberStream(self._zip.open(self._infos[entry.path]), entry.path)
-        except ZIP_ERRORS as error:
+        except (*zip_errors(), *ZIP_READ_ERRORS) as error:
             raise ReadError(f"cannot read {entry.path} from the zip: {error}") from None
 
     def _read(self, entry: Entry, limit: int) -> bytes:
@@ -394,7 +402,7 @@ class ZipArtifact(Artifact):
         try:
             with self._zip.open(info) as member:
                 data = member.read(limit + 1)
-        except ZIP_ERRORS as error:
+        except (*zip_errors(), *ZIP_READ_ERRORS) as error:
             raise ReadError(f"cannot read {entry.path} from the zip: {error}") from None
         if len(data) > limit:  # the header under-stated the size
             raise FileTooLarge(entry.path, len(data), limit)

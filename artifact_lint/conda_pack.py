@@ -16,6 +16,8 @@ PATH_PYTHON = re.compile(r"python[_ ]?3\.(\d+)", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class PackPath:
+    """An oci:// conda pack location split into bucket, namespace and object."""
+
     bucket: str
     namespace: str
     object: str

@@ -32,12 +32,16 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class UnknownCode:
+    """A selector in the configuration that names no rule (reported, not fatal)."""
+
     key: str
     token: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # never compared, and unhashable anyway (dict fields)
 class Config:
+    """The settings a lint runs with, merged from pyproject.toml, the command line and defaults."""
+
     select: tuple[str, ...] | None = None
     ignore: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()

@@ -39,6 +39,8 @@ class Applicability(enum.Enum):
 
 @dataclass(frozen=True, order=True)
 class Position:
+    """A 1-based line and column in a file."""
+
     line: int
     column: int
 
@@ -48,6 +50,8 @@ class Position:
 
 @dataclass(frozen=True, order=True)
 class Span:
+    """A range of a file, from start to end."""
+
     start: Position
     end: Position
 
@@ -77,6 +81,8 @@ class Edit:
 
 @dataclass(frozen=True)
 class Fix:
+    """A titled set of edits that resolves one finding, with how safe it is to apply."""
+
     title: str
     applicability: Applicability
     edits: tuple[Edit, ...]
@@ -94,6 +100,8 @@ class Fix:
 
 @dataclass
 class Diagnostic:
+    """One finding: a rule's code and message, where it is, and an optional fix."""
+
     code: str
     name: str
     severity: Severity

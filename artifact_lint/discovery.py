@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +23,8 @@ MARKER_FILES = (SCORE_PY, RUNTIME_YAML)
 
 @dataclass
 class Discovery:
+    """The artifacts found from the PATH arguments, and the arguments that named none."""
+
     artifacts: list[Artifact] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path as given, message)
 
@@ -72,6 +73,8 @@ def is_artifact_zip(path: Path) -> bool:
     Only the central directory is read; a zip that cannot be opened (a Git LFS pointer, a partial
     download) is not taken for an artifact here: naming it on the command line lints it (ART008).
     """
+    import zipfile  # only a search that finds a .zip needs it
+
     try:
         with zipfile.ZipFile(path) as archive:
             names = [name.rstrip("/") for name in archive.namelist()]

@@ -71,6 +71,8 @@ class LintContext:
 
 @dataclass
 class ArtifactResult:
+    """What linting one artifact produced: its findings, tool errors and exit threshold."""
+
     artifact: str
     kind: str
     diagnostics: list[Diagnostic]
@@ -90,6 +92,8 @@ class ArtifactResult:
 
 @dataclass
 class LintRun:
+    """Every artifact's result from one invocation, plus the artifacts that could not be linted."""
+
     results: list[ArtifactResult] = field(default_factory=list)
     tool_errors: list[tuple[str, str]] = field(default_factory=list)  # (artifact, message)
 

@@ -23,6 +23,8 @@ IGNORE_FILE = ".model-ignore"
 
 @dataclass(frozen=True)
 class IgnorePattern:
+    """One line of .model-ignore, compiled the way ADS matches it."""
+
     line: int  # 1-based line in .model-ignore
     written: str  # the line as ADS sees it
     regex: re.Pattern

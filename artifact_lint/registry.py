@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -49,6 +49,25 @@ class Case:
     # Files as `artifact-lint fix --unsafe-fixes --select <this rule>` must leave them.
     fixed: dict = field(default_factory=dict)
     note: str = ""
+
+
+class lazy_cases:  # noqa: N801 (reads as a declaration: `valid = lazy_cases(lambda: [...])`)
+    """A rule's `valid` or `invalid` list, built the first time it is read and then kept on the class.
+
+    For cases whose files cost something to make (hashes, rendered manifests): tests read them,
+    a lint never does, so they are not built on every start.
+    """
+
+    def __init__(self, build: Callable[[], list[Case]]):
+        self._build = build
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, instance, owner: type) -> list[Case]:
+        cases = self._build()
+        setattr(owner, self._name, cases)
+        return cases
 
 
 class Rule:

@@ -16,6 +16,8 @@ from artifact_lint.package_data import load_json
 
 @dataclass(frozen=True)
 class ServicePack:
+    """One OCI service conda pack as data/service_packs.json describes it."""
+
     slug: str
     family: str
     python: str  # "3.11"
@@ -42,8 +44,10 @@ class ServicePack:
         return f"{text} ({entry['url']})" if entry.get("url") else text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one per process, never compared; unhashable anyway (dict fields)
 class Knowledge:
+    """Everything data/service_packs.json says: the packs, buckets, namespaces and Python end-of-life dates."""
+
     read_on: str
     service_bucket: str
     namespaces: dict[str, dict]

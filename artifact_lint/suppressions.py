@@ -23,6 +23,8 @@ YAML_COMMENT = re.compile(r"(?:^|\s)(#.*)$")
 
 @dataclass
 class Suppression:
+    """One `# artifact-lint: ignore[...]` or `file-ignore[...]` comment, and the codes it silences."""
+
     path: str
     scope: str  # "line" | "file"
     target_line: int

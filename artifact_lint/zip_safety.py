@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 import stat
-import zipfile
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from artifact_lint.artifact import format_size
+
+if TYPE_CHECKING:
+    import zipfile
 
 BOMB_RATIO = 500
 BOMB_MIN_SIZE = 100 * 1024 * 1024

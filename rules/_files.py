@@ -34,6 +34,8 @@ WRITE_MODES = set("wax+")
 
 @dataclass
 class FileAccess:
+    """A call in score.py that opens or reads a file, with the path it was folded to."""
+
     site: CallSite
     argument: ast.expr
     path: Folded

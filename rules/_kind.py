@@ -35,6 +35,8 @@ FETCHING_MODULES = frozenset({"requests", "urllib", "urllib3", "httpx", "boto3",
 
 @dataclass(frozen=True)
 class ArtifactKind:
+    """What sort of model the artifact deploys, and whether it was declared or detected."""
+
     kind: str
     source: str  # "declared" | "detected"
     reason: str

@@ -5,10 +5,10 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-import zipfile
 from dataclasses import dataclass
 
 from artifact_lint.artifact import ReadError
+from artifact_lint.lazy_errors import zip_errors
 from artifact_lint.parsers.model_formats import ModelFormat, model_candidates, read_head
 from artifact_lint.parsers.pickles import PickleScan
 from artifact_lint.parsers.pickles.files import scan_streams
@@ -46,6 +46,8 @@ ADVICE = {
 
 @dataclass
 class ModelFile:
+    """One model file of the artifact: its format, first and last bytes, and pickle scans."""
+
     path: str  # container path
     format: ModelFormat
     head: bytes
@@ -86,7 +88,7 @@ def _scans(artifact, path: str, kind: ModelFormat) -> list[tuple[str, PickleScan
         with artifact.open_binary(path) as stream:
             return [(f"{path}:{where}" if where else path, scan)
                     for where, scan in scan_streams(stream, kind.kind, SCAN_SECONDS)]
-    except (ReadError, zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError):
+    except (ReadError, *zip_errors(), OSError, ValueError, EOFError, KeyError):
         return []
 
 
@@ -118,6 +120,8 @@ def recorded_versions(model: ModelFile) -> dict[str, str]:
 
 @dataclass
 class LoaderCall:
+    """A call in score.py that loads a model file, and the path it loads."""
+
     node: ast.AST
     loader: str
     path: Folded

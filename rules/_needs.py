@@ -16,6 +16,8 @@ from artifact_lint.rules._semantic import SemanticModel
 
 @dataclass(frozen=True)
 class Need:
+    """A module the artifact's code imports, and the distribution that would provide it."""
+
     path: str  # the artifact file that imports it
     span: Span
     module: str  # the top-level module

@@ -21,6 +21,8 @@ SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, *COMP
 
 @dataclass
 class UndefinedName:
+    """A name score.py uses that no scope defines, with every use of it."""
+
     name: str
     uses: list[ast.Name]
 

@@ -61,6 +61,8 @@ class CallSite:
 
 @dataclass
 class ImportedModule:
+    """One module score.py imports, and whether the import is optional."""
+
     node: ast.Import | ast.ImportFrom
     module: str  # dotted, absolute
     guarded: bool  # inside try/except ImportError: an optional dependency

@@ -23,6 +23,8 @@ LOOPS = (ast.For, ast.AsyncFor, ast.While)
 
 @dataclass
 class UnboundUse:
+    """A use of a local name that some path (or every path) reaches before it is bound."""
+
     name: ast.Name
     certain: bool  # no path binds it before this use
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from artifact_lint.artifact import ReadError
 from artifact_lint.diagnostics import Applicability, Edit, Fix, Severity
-from artifact_lint.registry import Case, Rule
+from artifact_lint.registry import Case, Rule, lazy_cases
 from artifact_lint.rules._samples import artifact
 from artifact_lint.rules._upload import upload_of
 
@@ -24,12 +23,19 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 CHUNK = 1 << 20
 
 
+def _sha256(data: bytes = b""):
+    """A sha256 hash object; hashlib (3-4 ms to import) loads only for a manifest or its rule cases."""
+    import hashlib
+
+    return hashlib.sha256(data)
+
+
 def manifest_for(files: dict) -> str:
     """The manifest ADS would write for `files` (name -> content), for rule cases."""
     entries = {}
     for name, content in sorted(files.items()):
         data = content.encode() if isinstance(content, str) else content
-        entries[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        entries[name] = {"sha256": _sha256(data).hexdigest(), "size": len(data)}
     return json.dumps({"files": entries, "generated_at": "2026-05-01T12:00:00+00:00", "generated_by": "oracle-ads",
                        "version": 1}, indent=1) + "\n"
 
@@ -47,11 +53,15 @@ def _regenerated(files: dict) -> str:
     """What the fix writes for an artifact holding `files` (for rule cases)."""
     data = {name: content.encode() if isinstance(content, str) else content for name, content in files.items()
             if name != MANIFEST}
-    return render_manifest({name: (hashlib.sha256(blob).hexdigest(), len(blob)) for name, blob in data.items()}, epoch="0")
+    return render_manifest({name: (_sha256(blob).hexdigest(), len(blob)) for name, blob in data.items()}, epoch="0")
 
 
 GOOD = artifact()
-WITH_MANIFEST = {**GOOD, MANIFEST: manifest_for(GOOD)}
+
+
+def _with_manifest() -> dict:
+    """GOOD with its manifest, for rule cases (built lazily: the manifest needs hashlib)."""
+    return {**GOOD, MANIFEST: manifest_for(GOOD)}
 
 
 class _ManifestRule(Rule):
@@ -109,12 +119,12 @@ class ManifestMalformed(_ManifestRule):
     """
 
     code, name, severity = "PKG101", "manifest-malformed", Severity.ERROR
-    valid = [Case(WITH_MANIFEST)]
-    invalid = [
-        Case({**WITH_MANIFEST, MANIFEST: '{"files": [], "version": 1}'}, expect=[(1, 11)]),
-        Case({**WITH_MANIFEST, MANIFEST: manifest_for(GOOD).replace('"size": 5\n', '"size": "5"\n')}, expect=[(3, 3)]),
-        Case({**WITH_MANIFEST, MANIFEST: "{"}, expect=[(1, 2)]),
-    ]
+    valid = lazy_cases(lambda: [Case(_with_manifest())])
+    invalid = lazy_cases(lambda: [
+        Case({**_with_manifest(), MANIFEST: '{"files": [], "version": 1}'}, expect=[(1, 11)]),
+        Case({**_with_manifest(), MANIFEST: manifest_for(GOOD).replace('"size": 5\n', '"size": "5"\n')}, expect=[(3, 3)]),
+        Case({**_with_manifest(), MANIFEST: "{"}, expect=[(1, 2)]),
+    ])
 
     def check_manifest(self, ctx, document):
         if document.problem is not None:
@@ -161,9 +171,9 @@ class ManifestFileSet(_ManifestRule):
 
     code, name, severity = "PKG102", "manifest-file-set", Severity.ERROR
     fix_kind = "S"
-    valid = [Case(WITH_MANIFEST), Case(WITH_MANIFEST, container="zip")]
-    invalid = [Case({**WITH_MANIFEST, "helpers.py": "X = 1\n"}, expect=[(2, 2)],
-                    fixed={MANIFEST: _regenerated({**GOOD, "helpers.py": "X = 1\n"})})]
+    valid = lazy_cases(lambda: [Case(_with_manifest()), Case(_with_manifest(), container="zip")])
+    invalid = lazy_cases(lambda: [Case({**_with_manifest(), "helpers.py": "X = 1\n"}, expect=[(2, 2)],
+                                       fixed={MANIFEST: _regenerated({**GOOD, "helpers.py": "X = 1\n"})})])
 
     def check_manifest(self, ctx, document):
         if document.root is None or document.root.get("files") is None:
@@ -216,7 +226,7 @@ def regenerate_fix(ctx, document) -> Fix | None:
 
 
 def sha256_of(artifact, path: str) -> str:
-    digest = hashlib.sha256()
+    digest = _sha256()
     with artifact.open_binary(path) as stream:
         for chunk in iter(lambda: stream.read(CHUNK), b""):
             digest.update(chunk)
@@ -244,9 +254,9 @@ class ManifestMismatch(_ManifestRule):
 
     code, name, severity = "PKG103", "manifest-mismatch", Severity.ERROR
     fix_kind = "S"
-    valid = [Case(WITH_MANIFEST)]
-    invalid = [Case({**WITH_MANIFEST, "model.joblib": b"\x80\x04K\x02."}, expect=[(3, 3)],
-                    fixed={MANIFEST: _regenerated({**GOOD, "model.joblib": b"\x80\x04K\x02."})})]
+    valid = lazy_cases(lambda: [Case(_with_manifest())])
+    invalid = lazy_cases(lambda: [Case({**_with_manifest(), "model.joblib": b"\x80\x04K\x02."}, expect=[(3, 3)],
+                                       fixed={MANIFEST: _regenerated({**GOOD, "model.joblib": b"\x80\x04K\x02."})})])
 
     def check_manifest(self, ctx, document):
         artifact = ctx.artifact

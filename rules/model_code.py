@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import posixpath
-import zipfile
 
 from artifact_lint.artifact import ReadError
 from artifact_lint.diagnostics import Severity
+from artifact_lint.lazy_errors import zip_errors
 from artifact_lint.parsers.keras_config import Payload, keras_h5_config, keras_payloads, keras_v3_config
 from artifact_lint.parsers.onnx_external import ProtobufError, leaves_folder, onnx_external_locations
 from artifact_lint.parsers.pickles.policy import Verdict
@@ -120,7 +120,7 @@ class ModelRunsCodeWhenLoaded(Rule):
         try:
             with ctx.artifact.open_binary(model.path) as stream:
                 config = keras_v3_config(stream) if kind == "keras-v3" else keras_h5_config(stream)
-        except (ReadError, zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError):
+        except (ReadError, *zip_errors(), KeyError, OSError, ValueError, EOFError):
             config = None
         if config is None:
             return [Payload(None, "its Keras model config could not be read, so its layers were not judged")]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import zipfile
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -29,12 +28,16 @@ KERAS_MODULES = ("keras", "tf_keras", "tensorflow")
 
 @dataclass(frozen=True)
 class Payload:
+    """One piece of code a Keras config carries, with its verdict."""
+
     verdict: Verdict | None  # DENIED, UNKNOWN, or None for "not judged" (an info)
     text: str
 
 
 
 def keras_v3_config(raw: BinaryIO) -> Any:
+    import zipfile  # only a .keras model needs it
+
     with zipfile.ZipFile(raw) as archive:
         info = archive.getinfo("config.json")
         if info.file_size > MAX_CONFIG:

@@ -7,7 +7,6 @@ Only the first few KiB of a file are read here; nothing is loaded.
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
 
 from artifact_lint.artifact import Artifact, ReadError
@@ -29,6 +28,8 @@ NOT_MODELS = {"score.py", "runtime.yaml", "input_schema.json", "output_schema.js
 
 @dataclass(frozen=True)
 class ModelFormat:
+    """A model file's format as identified from its bytes, with a detail for the message."""
+
     kind: str  # "pickle", "joblib-compressed", "xgboost-json", "xgboost-ubj", "lightgbm-text", "onnx",
     #            "pytorch", "pytorch-legacy", "torchscript", "keras-h5", "keras-v3", "safetensors", "numpy",
     #            "numpy-npz", "spark", "huggingface", "unknown"
@@ -93,6 +94,8 @@ def identify_bytes(name: str, head: bytes, artifact: Artifact | None = None, pat
 
 def _identify_zip(artifact: Artifact, path: str) -> ModelFormat:
     """PyTorch saves a zip whose members end in data.pkl; TorchScript adds constants.pkl and code/."""
+    import zipfile  # only a model file that starts like a zip needs it
+
     try:
         with artifact.open_binary(path) as stream, zipfile.ZipFile(stream) as archive:
             return zip_model_kind(archive.namelist())

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import ast
 import io
-import zipfile
 from typing import BinaryIO
 
+from artifact_lint.lazy_errors import zip_errors
 from artifact_lint.parsers.model_formats import NUMPY_MAGIC, TORCH_LEGACY_MAGIC
 from artifact_lint.parsers.pickles.calls import MAX_NESTED
 from artifact_lint.parsers.pickles.scan import PickleScan, scan_pickle
@@ -45,7 +45,7 @@ def _merge_nested(scan: PickleScan, max_seconds: float) -> None:
         kind = "pytorch-legacy" if blob.startswith(TORCH_LEGACY_MAGIC) else "pytorch" if blob.startswith(b"PK") else "pickle"
         try:
             inner = _streams(io.BytesIO(blob), kind, max_seconds)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError):
+        except (*zip_errors(), OSError, ValueError, EOFError, KeyError):
             continue
         for _, part in inner:
             scan.globals.extend(name for name in part.globals if name not in scan.globals)
@@ -80,6 +80,8 @@ def _consecutive(raw: BinaryIO, count: int, max_seconds: float) -> list[tuple[st
 
 
 def _zip_streams(raw: BinaryIO, kind: str, max_seconds: float) -> list[tuple[str, PickleScan]]:
+    import zipfile  # only a zip-shaped model (PyTorch, .npz) needs it
+
     scans = []
     with zipfile.ZipFile(raw) as archive:
         for member in archive.namelist():

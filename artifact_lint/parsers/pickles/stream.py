@@ -6,13 +6,11 @@ Payloads are skipped (seeked past, or read and discarded in chunks), never held 
 
 from __future__ import annotations
 
-import bz2
-import gzip
-import lzma
 import time
 import zlib
 from typing import Any
 
+from artifact_lint.lazy_errors import loaded_errors
 from artifact_lint.parsers.pickles.errors import Corrupt, Stop, Truncated
 
 _READ_SIZE = 64 * 1024  # one buffer refill
@@ -41,7 +39,7 @@ class Source:
             return self._raw.read(size) or b""
         except EOFError:
             raise Truncated() from None
-        except (OSError, ValueError, RuntimeError, zlib.error, lzma.LZMAError) as error:
+        except (OSError, ValueError, RuntimeError, zlib.error, *loaded_errors("lzma", "LZMAError")) as error:
             if self._name:
                 raise Corrupt(f"the {self._name} stream is corrupt ({error})") from None
             raise Corrupt(f"cannot read the file ({error})") from None
@@ -184,11 +182,18 @@ def compression(head: bytes) -> str | None:
 def decompressor(name: str, raw: Any) -> Any:
     if name == "zlib":
         return ZlibReader(raw)
+    # Each decompressor is imported by the first stream that needs it (most models are plain or zlib).
     if name == "gzip":
+        import gzip
+
         return gzip.GzipFile(fileobj=raw, mode="rb")
     if name == "bz2":
+        import bz2
+
         return bz2.BZ2File(raw, "rb")
     if name in ("xz", "lzma"):
+        import lzma
+
         return lzma.LZMAFile(raw, "rb")
     if name == "lz4":
         try:

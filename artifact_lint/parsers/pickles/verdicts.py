@@ -25,6 +25,8 @@ def shown(text: str) -> str:
 
 @dataclass(frozen=True)
 class Finding:
+    """One thing a pickle's load would do that is denied or unknown."""
+
     verdict: Verdict  # DENIED or UNKNOWN
     target: str  # the dotted global (or "function NAME")
     text: str  # what the load would do, as a sentence fragment: "calls os.system('id')"

@@ -1,6 +1,7 @@
 """A clean lint stays light: libcst, pandas, oci and pygls are imported only when a fix, generator or the server needs them,
 and every start skips what only some lints use: rich (colour only), the online module (OCIDs, --online),
-difflib (near-miss suggestions) and importlib.resources (the data tables are read as files)."""
+difflib (near-miss suggestions), importlib.resources (the data tables are read as files) and yaml (PyYAML composes
+only what the fast runtime.yaml reader declines)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ try:
 except SystemExit:
     pass
 heavy = sorted(name for name in ("libcst", "pandas", "oci", "numpy", "pygls", "lsprotocol", "rich", "artifact_lint.online",
-                                 "difflib", "importlib.resources") if name in sys.modules)
+                                 "difflib", "importlib.resources", "yaml") if name in sys.modules)
 print("HEAVY:" + ",".join(heavy), file=sys.stderr)
 """
 

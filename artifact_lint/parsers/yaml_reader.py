@@ -13,17 +13,10 @@ empty value sits right after its `:` or `-`.
 
 from __future__ import annotations
 
-import re
-
 from artifact_lint.parsers.yaml_nodes import (
     BOOL, FLOAT, INT, MAP, MERGE, NULL, SEQ, STR, VALUE, MappingNode, Mark, Node, ScalarNode, SequenceNode,
 )
 
-# Anything but a line feed and the printable characters outside YAML's line breaks and BOM: not ours.
-_FOREIGN = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
-# Plain scalars whose YAML 1.1 type is certain: decimal ints and floats without `_` or exponents.
-_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
-_FLOAT = re.compile(r"[-+]?[0-9]+\.[0-9]*|\.[0-9]+")
 _BOOLS = frozenset("yes Yes YES no No NO true True TRUE false False FALSE on On ON off Off OFF".split())
 _NULLS = frozenset(("~", "null", "Null", "NULL"))
 _SPECIAL_FLOATS = frozenset((".inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN"))
@@ -44,8 +37,6 @@ class _Decline(Exception):
 
 def read(text: str) -> Node | None:
     """The composed root node, or None when the text is not in the subset (or is empty)."""
-    if _FOREIGN.search(text):
-        return None
     try:
         return _Reader(text).document()
     except _Decline:
@@ -72,11 +63,29 @@ def _plain_tag(text: str) -> str:
             return FLOAT
         if len(text) == 1 or text[1] not in _DIGITS:
             return STR
-    if _FLOAT.fullmatch(text):
+    if _is_float(text):
         return FLOAT
-    if _INT.fullmatch(text):
+    if _is_int(text):
         return INT
     raise _Decline
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def _is_int(text: str) -> bool:
+    """`[-+]?(0|[1-9][0-9]*)`: a decimal int, certain to resolve as one (no `_`, octal, hex or base 60)."""
+    body = text[1:] if text[0] in "-+" else text
+    return _digits(body) and (body == "0" or body[0] != "0")
+
+
+def _is_float(text: str) -> bool:
+    """`[-+]?[0-9]+\\.[0-9]*` or `\\.[0-9]+`: a float, certain to resolve as one (no `_`, exponent or base 60)."""
+    if text[0] == ".":
+        return _digits(text[1:])
+    whole, dot, fraction = (text[1:] if text[0] in "-+" else text).partition(".")
+    return bool(dot) and _digits(whole) and (not fraction or _digits(fraction))
 
 
 def _is_entry(line: str, column: int) -> bool:
@@ -111,6 +120,10 @@ class _Reader:
         # The lines with tokens on them: (line number, indentation).
         self.content = content = []
         for number, line in enumerate(lines):
+            if not line.isprintable():
+                # Tabs, CR, NEL, U+2028/9, BOM, controls, surrogates, and (stricter than YAML, which is
+                # safe) no-break spaces, format and unassigned characters: PyYAML reads those.
+                raise _Decline
             body = line.lstrip(" ")
             if not body or body[0] == "#":
                 continue

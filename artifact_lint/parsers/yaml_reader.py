@@ -112,14 +112,13 @@ class _Reader:
     def __init__(self, text: str):
         self.text = text
         self.lines = lines = text.split("\n")
-        self.starts = starts = []
-        offset = 0
-        for line in lines:
-            starts.append(offset)
-            offset += len(line) + 1
+        self.starts = starts = []  # each line's offset in the text
         # The lines with tokens on them: (line number, indentation).
         self.content = content = []
+        offset = 0
         for number, line in enumerate(lines):
+            starts.append(offset)
+            offset += len(line) + 1
             if not line.isprintable():
                 # Tabs, CR, NEL, U+2028/9, BOM, controls, surrogates, and (stricter than YAML, which is
                 # safe) no-break spaces, format and unassigned characters: PyYAML reads those.
@@ -168,18 +167,18 @@ class _Reader:
     def mapping(self, k: int, column: int) -> tuple[MappingNode, int]:
         """A block mapping whose keys start at `column`, the first on content line `k`."""
         pairs = []
-        count = len(self.content)
+        content = self.content
+        count = len(content)
         while True:
-            line = self.content[k][0]
+            line = content[k][0]
             found = self.key(line, column)
             if found is None:
                 raise _Decline
-            key, after = found
-            value, k = self.value(k, line, after, column)
-            pairs.append((key, value))
-            if k == count or self.content[k][1] < column:
+            value, k = self.value(k, line, found[1], column)
+            pairs.append((found[0], value))
+            if k == count or content[k][1] < column:
                 return MappingNode(MAP, pairs, pairs[0][0].start_mark, self.end_mark(k, column)), k
-            if self.content[k][1] > column:
+            if content[k][1] > column:
                 raise _Decline  # a continuation line or a misindented key
 
     def sequence(self, k: int, column: int, indentless: bool) -> tuple[SequenceNode, int]:
@@ -268,18 +267,19 @@ class _Reader:
         """A scalar that is the rest of the line (a comment may follow)."""
         text = self.lines[line]
         first = text[column]
+        start = self.starts[line]
         if first in "'\"":
             end = self.quoted_end(text, column)
-            if not _rest_is_blank(text, end):
+            if end < len(text) and not _rest_is_blank(text, end):
                 raise _Decline
-            return ScalarNode(STR, text[column + 1:end - 1], self.mark(line, column), self.mark(line, end), first)
+            return ScalarNode(STR, text[column + 1:end - 1], _new_mark(Mark, (start + column, line, column)),
+                              _new_mark(Mark, (start + end, line, end)), first)
         comment = text.find(" #", column)
         value = text[column:comment] if comment >= 0 else text[column:]
         if value.endswith(" "):
             value = value.rstrip(" ")
         if not _plain_start(value) or ": " in value or value.endswith(":"):
             raise _Decline
-        start = self.starts[line]
         end = column + len(value)
         return ScalarNode(_plain_tag(value), value, _new_mark(Mark, (start + column, line, column)),
                           _new_mark(Mark, (start + end, line, end)))

@@ -117,9 +117,16 @@ def test_reader_agrees_on_hand_picked_documents(text):
     "a: 'it''s'\n", 'a: "\\t"\n', "a:\tb\n", "a: b\r\n", "a: b\nc\n", "a: b\n  c\n", "a: 0x1F\n", "a: 1_000\n",
     "a: 2024-01-01\n", "a: 1e5\n", "a: 08\n", "a: -.5\n", "%YAML 1.1\n---\na: b\n", "a: b\n---\nc: d\n", "a: b\n...\n",
     "? a\n: b\n", "- - a\n", "a: b: c\n", "'a\n  b': c\n", "a:\n  b: 1\n c: 2\n", "scalar\n", "a: 'x' y\n",
+    "'" + "k" * 1030 + "': v\n", "k" * 1030 + ": v\n",  # libyaml's limit on a key's length
 ])
 def test_reader_declines_what_is_outside_its_subset(text):
     assert read(text) is None
+
+
+def test_nesting_deeper_than_the_reader_recurses_goes_to_pyyaml():
+    deep = "".join("  " * level + "a:\n" for level in range(600))  # libyaml allows 1000
+    assert read(deep) is None
+    assert compose_with_pyyaml(deep) is not None
 
 
 # Hypothesis: documents built from the subset's pieces, then perhaps damaged.

@@ -24,6 +24,8 @@ _SPECIAL_FLOATS = frozenset((".inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN"))
 # other plain scalar is a str.
 _RESOLVED_FIRST = frozenset("yYnNtTfFoO~-+0123456789.<=")
 _DIGITS = frozenset("0123456789")
+# libyaml rejects a key whose `:` is more than 1024 characters past its start; keep well clear.
+_LONGEST_KEY = 1000
 # Characters that cannot start a plain scalar (`-` can, before a non-space).
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 
@@ -39,7 +41,7 @@ def read(text: str) -> Node | None:
     """The composed root node, or None when the text is not in the subset (or is empty)."""
     try:
         return _Reader(text).document()
-    except _Decline:
+    except (_Decline, RecursionError):  # libyaml composes deeper nesting than this reader's recursion
         return None
 
 
@@ -243,7 +245,7 @@ class _Reader:
                 colon += 1
             if not text.startswith(":", colon):
                 return None
-            if colon + 1 < len(text) and text[colon + 1] != " ":
+            if colon + 1 < len(text) and text[colon + 1] != " " or colon - column > _LONGEST_KEY:
                 raise _Decline
             value = text[column + 1:end - 1]
             return ScalarNode(STR, value, self.mark(line, column), self.mark(line, end), first), colon + 1
@@ -256,8 +258,8 @@ class _Reader:
         value = text[column:colon]
         if value.endswith(" "):
             value = value.rstrip(" ")
-        if len(value) > 1000 or not _plain_start(value):
-            raise _Decline  # PyYAML limits simple keys to 1024 characters
+        if colon - column > _LONGEST_KEY or not _plain_start(value):
+            raise _Decline
         start = self.starts[line]
         end = column + len(value)
         return ScalarNode(_plain_tag(value), value, _new_mark(Mark, (start + column, line, column)),

@@ -1,9 +1,10 @@
 """Parsed artifact files with exact positions, loaded once and shared by every rule.
 
 score.py is parsed with the stdlib `ast` (about 1 ms; libcst is kept for
-fixes), runtime.yaml is *composed* with PyYAML (nodes with marks, no objects
-constructed, duplicate keys kept). Anything that cannot be read or parsed is
-recorded on the document instead of raised, so every rule can still run.
+fixes), runtime.yaml is *composed* (nodes with marks, no objects constructed,
+duplicate keys kept) by our own reader, or by PyYAML for what that declines.
+Anything that cannot be read or parsed is recorded on the document instead of
+raised, so every rule can still run.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ import tokenize
 from dataclasses import dataclass
 from functools import cached_property
 
-import yaml
-
 from artifact_lint.artifact import RUNTIME_YAML, SCORE_PY, Artifact, FileTooLarge, ReadError
 from artifact_lint.diagnostics import Edit, Position, Span
 from artifact_lint.parsers.positions import LINE_BREAK, LineIndex
+from artifact_lint.parsers.yaml_compose import YamlSyntaxError, compose
+from artifact_lint.parsers.yaml_nodes import Node
 
 MAX_SOURCE_BYTES = 16 * 1024 * 1024
 # A real runtime.yaml is about 1 KB; anything past this is not one.
@@ -202,7 +203,7 @@ def syntax_problem(error: SyntaxError, text: str) -> Problem:
 class YamlDocument(TextDocument):
     """runtime.yaml as composed nodes: marks for every value, duplicates preserved."""
 
-    def __init__(self, path: str, text: str, root: yaml.Node | None, problem: Problem | None):
+    def __init__(self, path: str, text: str, root: Node | None, problem: Problem | None):
         super().__init__(path, text)
         self.root = root
         self.problem = problem
@@ -216,20 +217,14 @@ class YamlDocument(TextDocument):
         if text.startswith("\ufeff"):
             text = text[1:]
         try:
-            root = yaml.compose(text, Loader=_LOADER)
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
-            span = Span.of(mark.line + 1, mark.column + 1, mark.line + 1, mark.column + 2) if mark else None
-            message = " ".join(part for part in (error.context, error.problem) if part)
-            return cls(path, text, None, Problem(message or str(error), span))
-        except yaml.YAMLError as error:
-            return cls(path, text, None, Problem(str(error).splitlines()[0], None))
+            root = compose(text)
+        except YamlSyntaxError as error:
+            line, column = error.position or (0, 0)
+            span = Span.of(line + 1, column + 1, line + 1, column + 2) if error.position else None
+            return cls(path, text, None, Problem(error.message, span))
         except (RecursionError, MemoryError):
             return cls(path, text, None, Problem("nested too deeply to parse", None))
         return cls(path, text, root, None)
-
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class JsonDocument(TextDocument):
@@ -259,7 +254,7 @@ class JsonDocument(TextDocument):
                        size)
 
 
-def node_span(node: yaml.Node) -> Span:
+def node_span(node: Node) -> Span:
     start, end = node.start_mark, node.end_mark
     return Span(Position(start.line + 1, start.column + 1), Position(end.line + 1, end.column + 1))
 

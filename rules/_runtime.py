@@ -7,12 +7,10 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import yaml
-
 from artifact_lint.diagnostics import Edit, Position, Span
 from artifact_lint.documents import YamlDocument, node_span
 from artifact_lint.registry import Rule
-from artifact_lint.parsers.yaml_nodes import get, is_mapping, is_scalar, key_name, walk_pairs
+from artifact_lint.parsers.yaml_nodes import MappingNode, Node, SequenceNode, get, is_mapping, is_scalar, key_name, walk_pairs
 
 MODEL_ARTIFACT_VERSION = "MODEL_ARTIFACT_VERSION"
 MODEL_DEPLOYMENT = "MODEL_DEPLOYMENT"
@@ -57,11 +55,11 @@ class RuntimeRule(Rule):
             return
         yield from self.check_runtime(ctx, document, document.root)
 
-    def check_runtime(self, ctx, document: YamlDocument, root: yaml.MappingNode):
+    def check_runtime(self, ctx, document: YamlDocument, root: MappingNode):
         raise NotImplementedError
 
 
-def conda_env(root: yaml.Node) -> yaml.MappingNode | None:
+def conda_env(root: Node) -> MappingNode | None:
     return _env_facts(root)[0]
 
 
@@ -71,7 +69,7 @@ def conda_env(root: yaml.Node) -> yaml.MappingNode | None:
 _ENV_FACTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _env_facts(root: yaml.Node) -> tuple[yaml.MappingNode | None, tuple[tuple[tuple, yaml.Node, yaml.Node], ...]]:
+def _env_facts(root: Node) -> tuple[MappingNode | None, tuple[tuple[tuple, Node, Node], ...]]:
     facts = _ENV_FACTS.get(root) if root is not None else None
     if facts is None:
         deployment = get(root, MODEL_DEPLOYMENT)
@@ -88,8 +86,8 @@ def _env_facts(root: yaml.Node) -> tuple[yaml.MappingNode | None, tuple[tuple[tu
 class Found:
     """A key found in runtime.yaml: its nodes, and whether it is where ADS's reader looks."""
 
-    key: yaml.Node
-    value: yaml.Node
+    key: Node
+    value: Node
     misplaced: bool = False
 
     @property
@@ -98,7 +96,7 @@ class Found:
         return self.value.value if is_scalar(self.value) else None
 
 
-def find_env_key(root: yaml.Node, name: str) -> Found | None:
+def find_env_key(root: Node, name: str) -> Found | None:
     """INFERENCE_* key `name` in INFERENCE_CONDA_ENV, else anywhere (ADS introspection searches so)."""
     env = conda_env(root)
     pair = get(env, name) if env is not None else None
@@ -110,11 +108,11 @@ def find_env_key(root: yaml.Node, name: str) -> Found | None:
     return None
 
 
-def misplaced_env_keys(root: yaml.Node) -> Iterator[tuple[tuple, yaml.Node, yaml.Node]]:
+def misplaced_env_keys(root: Node) -> Iterator[tuple[tuple, Node, Node]]:
     return iter(_env_facts(root)[1])
 
 
-def anchor_span(root: yaml.Node) -> Span | None:
+def anchor_span(root: Node) -> Span | None:
     """Where to report a missing INFERENCE_* key: the INFERENCE_CONDA_ENV key, else MODEL_DEPLOYMENT."""
     deployment = get(root, MODEL_DEPLOYMENT)
     if deployment is None:
@@ -136,19 +134,19 @@ def python_minor(text: str | None) -> int | None:
 _PROPERTIES = re.compile(r"(?:[&!]\S*(?:\s+|\Z))*")
 
 
-def properties_of(document: YamlDocument, node: yaml.Node) -> str:
+def properties_of(document: YamlDocument, node: Node) -> str:
     """The anchor and tag written before a node's value ("&py ", "!!float "), "" when there are none."""
     span = node_span(node)
     start, end = document.positions.offset(span.start), document.positions.offset(span.end)
     return _PROPERTIES.match(document.text, start, end).group()
 
 
-def has_explicit_tag(document: YamlDocument, node: yaml.Node) -> bool:
+def has_explicit_tag(document: YamlDocument, node: Node) -> bool:
     """Written with a tag (`!!float 3.10`): the user chose the type, and quoting would not change it."""
     return "!" in properties_of(document, node)
 
 
-def replace_value(document: YamlDocument, node: yaml.Node, content: str) -> Edit:
+def replace_value(document: YamlDocument, node: Node, content: str) -> Edit:
     """An edit replacing a node's value and nothing else: its anchor and tag stay, so aliases still resolve."""
     properties = properties_of(document, node)
     span = node_span(node)
@@ -172,7 +170,7 @@ def env_key_path(found: "Found | None", name: str) -> tuple:
     return (MODEL_DEPLOYMENT, INFERENCE_CONDA_ENV, name) if found is None or not found.misplaced else ("?",)
 
 
-def insert_after(document: YamlDocument, node: yaml.Node, lines: list[str]) -> Edit:
+def insert_after(document: YamlDocument, node: Node, lines: list[str]) -> Edit:
     """An edit adding whole `lines` right after the block that `node` ends."""
     end = node.end_mark
     # A block ends where the next, less indented key starts (or at a line's start): insert before
@@ -186,21 +184,21 @@ def insert_after(document: YamlDocument, node: yaml.Node, lines: list[str]) -> E
     return Edit(document.path, Span(position, position), text)
 
 
-def indentation_of(mapping: yaml.MappingNode, fallback: int) -> str:
+def indentation_of(mapping: MappingNode, fallback: int) -> str:
     if mapping.value:
         return " " * mapping.value[0][0].start_mark.column
     return " " * fallback
 
 
-def describe(node: yaml.Node) -> str:
+def describe(node: Node) -> str:
     if is_mapping(node):
         return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
+    if isinstance(node, SequenceNode):
         return "a list"
     return repr(node.value)
 
 
-def misspelled_in_env(root: yaml.Node, name: str) -> bool:
+def misspelled_in_env(root: Node, name: str) -> bool:
     """INFERENCE_CONDA_ENV holds an unknown key that looks like `name` (RTY113 renames it)."""
     env = conda_env(root)
     unknown = [key_name(key) for key, _ in (env.value if env is not None else []) if key_name(key) not in ENV_KEYS]
@@ -208,7 +206,7 @@ def misspelled_in_env(root: yaml.Node, name: str) -> bool:
     return bool(difflib.get_close_matches(name, [u for u in unknown if u], n=1, cutoff=0.75))
 
 
-def insert_env_key(document: YamlDocument, root: yaml.Node, name: str, value: str) -> Edit | None:
+def insert_env_key(document: YamlDocument, root: Node, name: str, value: str) -> Edit | None:
     """An edit adding `name: value` to INFERENCE_CONDA_ENV, right after INFERENCE_ENV_PATH (unless it is only misspelled)."""
     if misspelled_in_env(root, name):
         return None
@@ -234,7 +232,7 @@ class EnvRule(RuntimeRule):
             return
         yield from self.check_env(ctx, document, root)
 
-    def check_env(self, ctx, document: YamlDocument, root: yaml.MappingNode):
+    def check_env(self, ctx, document: YamlDocument, root: MappingNode):
         raise NotImplementedError
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-
-import yaml
-
 from artifact_lint.diagnostics import Applicability, Edit, Fix, Severity, Span
 from artifact_lint.documents import node_span
 from artifact_lint.registry import Case, Rule
@@ -26,7 +23,9 @@ from artifact_lint.rules._runtime import (
     replace_value,
 )
 from artifact_lint.rules._samples import PROVENANCE, RUNTIME_YAML, artifact, runtime_yaml
-from artifact_lint.parsers.yaml_nodes import NULL, get, is_mapping, is_number, is_scalar, key_name, walk_nodes, walk_scalars
+from artifact_lint.parsers.yaml_nodes import (
+    NULL, MappingNode, Node, get, is_mapping, is_number, is_scalar, key_name, walk_nodes, walk_scalars,
+)
 
 
 class RuntimeYamlUnparseable(Rule):
@@ -389,7 +388,7 @@ class UnknownKey(RuntimeRule):
                 elif name is not None and name not in ENV_KEYS and name != "<<":
                     yield self._unknown(document, path, mapping, key, layout)
 
-    def _unknown(self, document, path, mapping: yaml.MappingNode, key: yaml.Node, layout: dict):
+    def _unknown(self, document, path, mapping: MappingNode, key: Node, layout: dict):
         where = ".".join(path) or "the top level"
         import difflib  # only when a name is unknown: the near miss to suggest
         close = difflib.get_close_matches(key.value, list(layout), n=2, cutoff=0.75)

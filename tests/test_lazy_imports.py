@@ -1,8 +1,9 @@
 """A clean lint stays light: libcst, pandas, oci and pygls are imported only when a fix, generator or the server needs them,
 and every start skips what only some lints use: rich (colour only), the online module (OCIDs, --online),
-difflib (near-miss suggestions) and importlib.resources (the data tables are read as files); and a directory
-artifact with a plain pickle model opens no zip and no compressed stream, and has no manifest to hash, so zipfile,
-gzip, bz2, lzma and hashlib stay unloaded too (see artifact_lint/lazy_errors.py)."""
+difflib (near-miss suggestions), importlib.resources (the data tables are read as files) and yaml (PyYAML composes
+only what the fast runtime.yaml reader declines); and a directory artifact with a plain pickle model opens no zip
+and no compressed stream, and has no manifest to hash, so zipfile, gzip, bz2, lzma and hashlib stay unloaded too
+(see artifact_lint/lazy_errors.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ try:
 except SystemExit:
     pass
 heavy = sorted(name for name in ("libcst", "pandas", "oci", "numpy", "pygls", "lsprotocol", "rich", "artifact_lint.online",
-                                 "difflib", "importlib.resources", "zipfile", "gzip", "bz2", "lzma",
+                                 "difflib", "importlib.resources", "yaml", "zipfile", "gzip", "bz2", "lzma",
                                  "hashlib") if name in sys.modules)
 print("HEAVY:" + ",".join(heavy), file=sys.stderr)
 """

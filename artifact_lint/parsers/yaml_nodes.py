@@ -1,56 +1,119 @@
-"""Small helpers over PyYAML's composed nodes, safe against alias bombs and cycles.
+"""runtime.yaml as composed nodes (our own classes), and helpers safe against alias bombs and cycles.
 
-Composed YAML shares one node object for every use of an anchor, so a walk that
-remembers the nodes it has seen is linear in the file's size, however many
-aliases point back at an anchor (the "billion laughs" file stays cheap).
+The nodes carry what PyYAML's composed nodes carry and the rules read: tag, value, style and
+start/end marks (index, line, column, all 0-based, as libyaml counts them). They come from the
+fast reader (yaml_reader) or from PyYAML converted node for node (yaml_compose), so all code sees
+one node type. Composed YAML shares one node object for every use of an anchor, so a walk that
+remembers the nodes it has seen is linear in the file's size, however many aliases point back at
+an anchor (the "billion laughs" file stays cheap).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-
-import yaml
+from operator import itemgetter
 
 STR = "tag:yaml.org,2002:str"
 INT = "tag:yaml.org,2002:int"
 FLOAT = "tag:yaml.org,2002:float"
+BOOL = "tag:yaml.org,2002:bool"
 NULL = "tag:yaml.org,2002:null"
 MERGE = "tag:yaml.org,2002:merge"
+VALUE = "tag:yaml.org,2002:value"
+MAP = "tag:yaml.org,2002:map"
+SEQ = "tag:yaml.org,2002:seq"
 
 KeyPath = tuple[str, ...]
 
 
-def is_mapping(node: yaml.Node | None) -> bool:
-    return isinstance(node, yaml.MappingNode)
+class Mark(tuple):
+    """A position in the text: code-point offset, line and column, all 0-based.
+
+    A tuple, so the reader can make thousands cheaply (tuple.__new__); not a namedtuple, whose
+    class costs 0.4 ms to build at import.
+    """
+
+    __slots__ = ()
+    index = property(itemgetter(0))
+    line = property(itemgetter(1))
+    column = property(itemgetter(2))
+
+    def __new__(cls, index: int, line: int, column: int):
+        return tuple.__new__(cls, (index, line, column))
+
+    def __repr__(self) -> str:
+        return f"Mark({self[0]}, {self[1]}, {self[2]})"
 
 
-def is_scalar(node: yaml.Node | None) -> bool:
-    return isinstance(node, yaml.ScalarNode)
+class Node:
+    # Weak-referenceable: rules keep facts about a root in a WeakKeyDictionary.
+    __slots__ = ("tag", "value", "start_mark", "end_mark", "__weakref__")
+
+    def __init__(self, tag: str, value, start_mark: Mark | None, end_mark: Mark | None):
+        self.tag = tag
+        self.value = value
+        self.start_mark = start_mark
+        self.end_mark = end_mark
 
 
-def key_name(key: yaml.Node) -> str | None:
-    return key.value if isinstance(key, yaml.ScalarNode) else None
+class ScalarNode(Node):
+    """`value` is the text; `style` is "" for plain (as libyaml reports it), "'" or '"' when quoted, | or >."""
+
+    __slots__ = ("style",)
+
+    def __init__(self, tag: str, value: str, start_mark: Mark, end_mark: Mark, style: str | None = ""):
+        self.tag = tag
+        self.value = value
+        self.start_mark = start_mark
+        self.end_mark = end_mark
+        self.style = style
 
 
-def is_number(node: yaml.Node) -> bool:
+class CollectionNode(Node):
+    __slots__ = ()
+
+
+class MappingNode(CollectionNode):
+    """`value` is the list of (key, value) node pairs in document order, duplicate keys kept."""
+
+    __slots__ = ()
+
+
+class SequenceNode(CollectionNode):
+    __slots__ = ()
+
+
+def is_mapping(node: Node | None) -> bool:
+    return isinstance(node, MappingNode)
+
+
+def is_scalar(node: Node | None) -> bool:
+    return isinstance(node, ScalarNode)
+
+
+def key_name(key: Node) -> str | None:
+    return key.value if isinstance(key, ScalarNode) else None
+
+
+def is_number(node: Node) -> bool:
     """A plain scalar that YAML reads as a number (so `3.10` is the float 3.1)."""
     return is_scalar(node) and not node.style and node.tag in (INT, FLOAT)
 
 
-def is_blank(node: yaml.Node | None) -> bool:
+def is_blank(node: Node | None) -> bool:
     """Missing, null or the empty string."""
     if node is None:
         return True
     return is_scalar(node) and (node.tag == NULL or node.value.strip() == "")
 
 
-def pairs(mapping: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
+def pairs(mapping: MappingNode) -> list[tuple[Node, Node]]:
     """Key/value pairs as a safe loader sees them: merged (`<<`) pairs first, then the mapping's own."""
-    merged: list[tuple[yaml.Node, yaml.Node]] = []
-    own: list[tuple[yaml.Node, yaml.Node]] = []
+    merged: list[tuple[Node, Node]] = []
+    own: list[tuple[Node, Node]] = []
     for key, value in mapping.value:
         if key.tag == MERGE:
-            sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+            sources = value.value if isinstance(value, SequenceNode) else [value]
             for source in sources:
                 if is_mapping(source) and source is not mapping:
                     merged.extend(pair for pair in source.value if pair[0].tag != MERGE)
@@ -59,7 +122,7 @@ def pairs(mapping: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
     return merged + own
 
 
-def get(mapping: yaml.Node | None, name: str) -> tuple[yaml.Node, yaml.Node] | None:
+def get(mapping: Node | None, name: str) -> tuple[Node, Node] | None:
     """The pair for key `name`; the last one wins, as in PyYAML."""
     if not is_mapping(mapping):
         return None
@@ -67,7 +130,7 @@ def get(mapping: yaml.Node | None, name: str) -> tuple[yaml.Node, yaml.Node] | N
     for key, value in reversed(mapping.value):  # the mapping's own pairs win over merged ones
         if key.tag == MERGE:
             merges = True
-        elif isinstance(key, yaml.ScalarNode) and key.value == name:
+        elif isinstance(key, ScalarNode) and key.value == name:
             return key, value
     if not merges:  # the usual case: no `<<`, so no list of pairs to build
         return None
@@ -78,16 +141,16 @@ def get(mapping: yaml.Node | None, name: str) -> tuple[yaml.Node, yaml.Node] | N
     return found
 
 
-def walk_pairs(root: yaml.Node | None, path: KeyPath = ()) -> Iterator[tuple[KeyPath, yaml.Node, yaml.Node]]:
+def walk_pairs(root: Node | None, path: KeyPath = ()) -> Iterator[tuple[KeyPath, Node, Node]]:
     """Every mapping pair reachable from `root` with the key path leading to it, each node once."""
     seen: set[int] = set()
-    stack: list[tuple[KeyPath, yaml.Node]] = [(path, root)] if root is not None else []
+    stack: list[tuple[KeyPath, Node]] = [(path, root)] if root is not None else []
     while stack:
         prefix, node = stack.pop()
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
+        if isinstance(node, MappingNode):
             children = []
             for key, value in node.value:
                 name = key_name(key)
@@ -95,11 +158,11 @@ def walk_pairs(root: yaml.Node | None, path: KeyPath = ()) -> Iterator[tuple[Key
                 yield child_path, key, value
                 children.append((child_path, value))
             stack.extend(reversed(children))
-        elif isinstance(node, yaml.SequenceNode):
+        elif isinstance(node, SequenceNode):
             stack.extend((prefix + ("[]",), item) for item in reversed(node.value))
 
 
-def walk_nodes(root: yaml.Node | None) -> Iterator[yaml.Node]:
+def walk_nodes(root: Node | None) -> Iterator[Node]:
     """Every node reachable from `root` (keys included), each node object once, in document order."""
     seen: set[int] = set()
     stack = [root] if root is not None else []
@@ -109,13 +172,13 @@ def walk_nodes(root: yaml.Node | None) -> Iterator[yaml.Node]:
             continue
         seen.add(id(node))
         yield node
-        if isinstance(node, yaml.MappingNode):
+        if isinstance(node, MappingNode):
             for key, value in reversed(node.value):
                 stack.extend((value, key))
-        elif isinstance(node, yaml.SequenceNode):
+        elif isinstance(node, SequenceNode):
             stack.extend(reversed(node.value))
 
 
-def walk_scalars(root: yaml.Node | None) -> Iterator[yaml.ScalarNode]:
+def walk_scalars(root: Node | None) -> Iterator[ScalarNode]:
     """Every scalar reachable from `root` (keys included), each node once."""
-    return (node for node in walk_nodes(root) if isinstance(node, yaml.ScalarNode))
+    return (node for node in walk_nodes(root) if isinstance(node, ScalarNode))

@@ -128,6 +128,8 @@ def has_key_body(text: str, after: int) -> bool:
 
 def _oci_config(text: str, present) -> list[tuple[str, int, int]]:
     """An OCI API-key config with a real fingerprint, real OCIDs or a key_file the artifact holds."""
+    if "fingerprint" not in text:  # both shapes need one; a substring test spares the line-anchored scan
+        return []
     values = {m.group(1): (m.group(2).split("#", 1)[0].strip(), m.start(1), m.end(1)) for m in OCI_CONFIG_VALUES.finditer(text)}
     if not ({"fingerprint", "key_file"} <= set(values) or {"fingerprint", "tenancy", "user"} <= set(values)):
         return []

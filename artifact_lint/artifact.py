@@ -34,6 +34,10 @@ MAX_ENTRIES = 200_000
 CATALOG_MAX_BYTES = 400 * 1000 ** 3  # the most the model catalog accepts (ART006's error)
 # How deep below the root we look for a misplaced score.py / runtime.yaml.
 MAX_LOCATE_DEPTH = 4
+# A folder's files this small are read from disk once and served from memory after (several rules read
+# score.py, runtime.yaml and the model file); the total kept per artifact is bounded.
+SMALL_FILE = 64 * 1024
+MAX_KEPT_BYTES = 1024 * 1024
 
 
 class ReadError(Exception):
@@ -103,6 +107,12 @@ def format_size(size: int) -> str:
     raise AssertionError("unreachable")
 
 
+def path_name(path: str) -> str:
+    """PurePosixPath(path).name without building a path object: the last part, unless that is empty or "."."""
+    name = path.rpartition("/")[2]
+    return name if name not in ("", ".") else PurePosixPath(path).name
+
+
 def is_virtualenv(path: Path) -> bool:
     return (path / "pyvenv.cfg").is_file() or (path / "conda-meta").is_dir()
 
@@ -142,6 +152,10 @@ class Artifact:
         """Lint these contents in place of what is on disk (an editor's unsaved buffer, fix mode's next round)."""
         self.overlay = dict(files)
         self.__dict__.pop("entries", None)
+        self._forget_contents()
+
+    def _forget_contents(self) -> None:
+        """Drop contents kept from earlier reads (the files may have changed since)."""
 
     # -- implemented by the two kinds -------------------------------------------------
     def _scan(self) -> list[Entry]:
@@ -229,10 +243,29 @@ class DirectoryArtifact(Artifact):
     def __init__(self, display: str, path: Path):
         super().__init__(display)
         self.path = path
+        self._kept: dict[str, bytes] = {}  # small files already read, by path
+        self._kept_bytes = 0
 
     @property
     def location(self) -> Path:
         return self.path
+
+    def _forget_contents(self) -> None:
+        self._kept.clear()
+        self._kept_bytes = 0
+
+    def _small_contents(self, entry: Entry) -> bytes | None:
+        """The whole of a small file, read once per artifact; None for a larger one (or when enough is kept)."""
+        data = self._kept.get(entry.path)
+        if data is not None or entry.size > SMALL_FILE or self._kept_bytes + entry.size > MAX_KEPT_BYTES:
+            return data
+        try:
+            data = self._read_whole(entry, SMALL_FILE)
+        except FileTooLarge:  # grew since the scan: read it the ordinary way
+            return None
+        self._kept[entry.path] = data
+        self._kept_bytes += len(data)
+        return data
 
     def _scan(self) -> list[Entry]:
         entries: list[Entry] = []
@@ -269,6 +302,9 @@ class DirectoryArtifact(Artifact):
             return 0
 
     def _open(self, entry: Entry) -> BinaryIO:
+        data = self._small_contents(entry)
+        if data is not None:
+            return io.BytesIO(data)
         descriptor = self._open_descriptor(entry)
         return os.fdopen(descriptor, "rb")
 
@@ -285,6 +321,14 @@ class DirectoryArtifact(Artifact):
         return descriptor
 
     def _read(self, entry: Entry, limit: int) -> bytes:
+        data = self._small_contents(entry)
+        if data is None:
+            return self._read_whole(entry, limit)
+        if len(data) > limit:
+            raise FileTooLarge(entry.path, len(data), limit)
+        return data
+
+    def _read_whole(self, entry: Entry, limit: int) -> bytes:
         descriptor = self._open_descriptor(entry)
         try:
             size = os.fstat(descriptor).st_size

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from artifact_lint.parsers.model_formats import model_candidates
 from artifact_lint.rules._imports import call_name
@@ -69,7 +68,13 @@ def predict_output_unknown(ctx) -> bool:
 
 def _helper_modules(ctx) -> set[str]:
     """Top-level module names of the artifact's own Python files (score.py aside)."""
-    return {PurePosixPath(path).stem for path in ctx.artifact.entries if path.endswith(".py")} - {"score"}
+    return {_stem(path) for path in ctx.artifact.entries if path.endswith(".py")} - {"score"}
+
+
+def _stem(python_path: str) -> str:
+    """PurePosixPath(python_path).stem of a path ending in .py, without building a path object."""
+    name = python_path.rpartition("/")[2]
+    return name if name == ".py" else name[:-3]
 
 
 def _decide(ctx) -> ArtifactKind:

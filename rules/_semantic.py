@@ -26,6 +26,12 @@ FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 SKIPPED_FIELDS = frozenset({"ctx", "op", "ops"})  # shared singleton nodes (Load, Add, Eq): nothing to index
+# Fields that hold identifiers or constants, never nodes, whatever the node type (skipped without a getattr);
+# "names" and "value" are such only in the types listed in _PLAIN_VALUE_FIELDS.
+IDENTIFIER_FIELDS = frozenset({"id", "attr", "arg", "name", "module", "level", "is_async", "simple", "conversion",
+                               "kind", "type_comment", "tag", "rest", "kwd_attrs"})
+_PLAIN_VALUE_FIELDS = {ast.Global: {"names"}, ast.Nonlocal: {"names"}, ast.Constant: {"value"},
+                       ast.MatchSingleton: {"value"}}
 # (scope, statement, symbol scope, the scope's own-node list, the stores key) a node is indexed in
 Context = tuple[ast.AST | None, ast.stmt | None, ast.AST, list[ast.AST], int]
 # How the traversal treats a node, by type. Statements (and only they) are >= _STATEMENT; _PLAIN to _IMPORT
@@ -80,7 +86,8 @@ def _role(kind: type) -> int:
         role = _SKIP
     else:
         role = _SPECIAL_ROLES.get(kind) or (_STATEMENT if issubclass(kind, ast.stmt) else _PLAIN)
-        _FIELDS[kind] = tuple(reversed([f for f in kind._fields if f not in SKIPPED_FIELDS]))
+        plain = SKIPPED_FIELDS | IDENTIFIER_FIELDS | _PLAIN_VALUE_FIELDS.get(kind, set())
+        _FIELDS[kind] = tuple(reversed([f for f in kind._fields if f not in plain]))
     _ROLES[kind] = role
     return role
 
@@ -310,6 +317,8 @@ class ModuleModel:
     def nodes_within(self, expression: ast.AST, kind: type = ast.Name) -> list[ast.AST]:
         """Nodes of `kind` inside an expression (itself included), from the index: those of its statement
         whose position falls within the expression's span."""
+        if expression.__class__ is kind is ast.Name:  # a name holds no other name: itself, if the index met it
+            return [expression] if expression in self._where else []
         statement = self._where.get(expression, _NOWHERE)[1]
         buckets = self._by_statement.get(kind)
         if buckets is None:  # (start, end, node) of each node of `kind`, by statement

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-from pathlib import PurePosixPath
 
-from artifact_lint.artifact import CATALOG_MAX_BYTES, SCORE_PY, DirectoryArtifact, format_size
+from artifact_lint.artifact import CATALOG_MAX_BYTES, SCORE_PY, DirectoryArtifact, format_size, path_name
 from artifact_lint.documents import TextDocument
 from artifact_lint.diagnostics import Applicability, Edit, Fix, Severity
 from artifact_lint.fix_temp import is_fix_temp, target_of
@@ -35,7 +34,7 @@ NOISE = {
 
 
 def _name(path: str) -> str:
-    return PurePosixPath(path).name
+    return path_name(path)
 
 
 class ModelMissing(Rule):

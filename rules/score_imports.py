@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 from pathlib import Path
 
 from artifact_lint.diagnostics import Severity
@@ -26,9 +27,15 @@ def _beside_artifact(ctx, top: str) -> Path | None:
     location = getattr(ctx.artifact, "path", None)
     if location is None:
         return None
-    folder = location.parent
-    return ctx.cached(f"score.beside.{top}", lambda: next(
-        (candidate for candidate in (folder / f"{top}.py", folder / top / "__init__.py") if candidate.is_file()), None))
+    return ctx.cached(f"score.beside.{top}", lambda: _module_file(str(location.parent), top))
+
+
+def _module_file(folder: str, top: str) -> Path | None:
+    """`top`.py or `top`/__init__.py in `folder` (strings and os.path: most imports find neither, cheaply)."""
+    for candidate in (os.path.join(folder, f"{top}.py"), os.path.join(folder, top, "__init__.py")):
+        if os.path.isfile(candidate):
+            return Path(candidate)
+    return None
 
 
 def _imports(model: SemanticModel) -> list[tuple[ModuleModel, ImportedModule]]:

@@ -8,7 +8,7 @@ import posixpath
 from functools import partial
 from pathlib import PurePosixPath
 
-from artifact_lint.artifact import ReadError, ZipArtifact
+from artifact_lint.artifact import ReadError, ZipArtifact, path_name
 from artifact_lint.diagnostics import Severity, Span
 from artifact_lint.registry import Case, Rule
 from artifact_lint.rules._samples import artifact
@@ -128,6 +128,8 @@ def has_key_body(text: str, after: int) -> bool:
 
 def _oci_config(text: str, present) -> list[tuple[str, int, int]]:
     """An OCI API-key config with a real fingerprint, real OCIDs or a key_file the artifact holds."""
+    if "fingerprint" not in text:  # both shapes need one; a substring test spares the line-anchored scan
+        return []
     values = {m.group(1): (m.group(2).split("#", 1)[0].strip(), m.start(1), m.end(1)) for m in OCI_CONFIG_VALUES.finditer(text)}
     if not ({"fingerprint", "key_file"} <= set(values) or {"fingerprint", "tenancy", "user"} <= set(values)):
         return []
@@ -202,16 +204,17 @@ class SecretInArtifact(Rule):
                 continue
             budget -= len(data)
             text = data.decode("utf-8", "replace")
-            folder = str(PurePosixPath(path).parent)
-            present = partial(_key_file_present, ctx.artifact, "" if folder == "." else folder)
-            for label, start, end in find_secrets(PurePosixPath(path).name, text, present)[:MAX_FINDINGS_PER_FILE]:
+            present = partial(_key_file_present, ctx.artifact, path)
+            for label, start, end in find_secrets(path_name(path), text, present)[:MAX_FINDINGS_PER_FILE]:
                 yield self.diagnostic(path, _span(text, start, end),
                                       f"{path} holds {label} (value not shown); anyone who can read the model can "
                                       f"download it: remove it and rotate the credential", excerpt=False)
 
 
-def _key_file_present(artifact, folder: str, key_file: str) -> bool:
+def _key_file_present(artifact, config_path: str, key_file: str) -> bool:
     """Whether an OCI config's key_file names a file of the artifact (relative to the config, or by its name)."""
+    folder = str(PurePosixPath(config_path).parent)
+    folder = "" if folder == "." else folder
     name = PurePosixPath(key_file.replace("\\", "/")).name
     relative = posixpath.normpath(posixpath.join(folder, key_file)) if not key_file.startswith(("/", "~")) else None
     return (relative is not None and artifact.is_file(relative)) or any(

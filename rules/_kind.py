@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from artifact_lint.artifact import path_name
 from artifact_lint.parsers.model_formats import model_candidates
 from artifact_lint.rules._imports import call_name
 from artifact_lint.rules._runtime import ENV_KEYS, find_env_key, is_placeholder
@@ -73,7 +74,7 @@ def _helper_modules(ctx) -> set[str]:
 
 def _stem(python_path: str) -> str:
     """PurePosixPath(python_path).stem of a path ending in .py, without building a path object."""
-    name = python_path.rpartition("/")[2]
+    name = path_name(python_path)
     return name if name == ".py" else name[:-3]
 
 

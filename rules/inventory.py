@@ -25,16 +25,12 @@ SIZE_LIMITS = (  # (bytes, severity, what happens)
 )
 # noise kind -> (how to recognise it from its path and kind, the .model-ignore line that drops it)
 NOISE = {
-    "__pycache__ folders": (lambda path, kind: kind == "dir" and _name(path) == "__pycache__", "__pycache__/"),
-    "notebook checkpoints": (lambda path, kind: kind == "dir" and _name(path) == ".ipynb_checkpoints", ".ipynb_checkpoints/"),
-    "ADS introspection output": (lambda path, kind: _name(path) == "test_json_output.json", "test_json_output.json"),
-    "macOS .DS_Store files": (lambda path, kind: _name(path) == ".DS_Store", ".DS_Store"),
+    "__pycache__ folders": (lambda path, kind: kind == "dir" and path_name(path) == "__pycache__", "__pycache__/"),
+    "notebook checkpoints": (lambda path, kind: kind == "dir" and path_name(path) == ".ipynb_checkpoints", ".ipynb_checkpoints/"),
+    "ADS introspection output": (lambda path, kind: path_name(path) == "test_json_output.json", "test_json_output.json"),
+    "macOS .DS_Store files": (lambda path, kind: path_name(path) == ".DS_Store", ".DS_Store"),
     "compiled .pyc files": (lambda path, kind: kind != "dir" and path.endswith(".pyc") and "__pycache__/" not in path, "*.pyc"),
 }
-
-
-def _name(path: str) -> str:
-    return path_name(path)
 
 
 class ModelMissing(Rule):

@@ -138,6 +138,12 @@ class _Reader:
     def mark(self, line: int, column: int) -> Mark:
         return _new_mark(Mark, (self.starts[line] + column, line, column))
 
+    def scalar_node(self, tag: str, value: str, line: int, column: int, end: int, style: str = "") -> ScalarNode:
+        """A one-line scalar from `column` to `end` on `line`."""
+        start = self.starts[line]
+        return ScalarNode(tag, value, _new_mark(Mark, (start + column, line, column)),
+                          _new_mark(Mark, (start + end, line, end)), style)
+
     def end_mark(self, k: int, column: int) -> Mark:
         """Where a block collection at `column` ending before content line `k` ends: that line's first token, else
         the text's end, which libyaml moves to the start of a further line before closing collections that
@@ -247,8 +253,7 @@ class _Reader:
                 return None
             if colon + 1 < len(text) and text[colon + 1] != " " or colon - column > _LONGEST_KEY:
                 raise _Decline
-            value = text[column + 1:end - 1]
-            return ScalarNode(STR, value, self.mark(line, column), self.mark(line, end), first), colon + 1
+            return self.scalar_node(STR, text[column + 1:end - 1], line, column, end, first), colon + 1
         colon = text.find(": ", column)
         if colon < 0:
             colon = len(text) - 1 if text.endswith(":") else -1
@@ -260,31 +265,24 @@ class _Reader:
             value = value.rstrip(" ")
         if colon - column > _LONGEST_KEY or not _plain_start(value):
             raise _Decline
-        start = self.starts[line]
-        end = column + len(value)
-        return ScalarNode(_plain_tag(value), value, _new_mark(Mark, (start + column, line, column)),
-                          _new_mark(Mark, (start + end, line, end))), colon + 1
+        return self.scalar_node(_plain_tag(value), value, line, column, column + len(value)), colon + 1
 
     def scalar(self, line: int, column: int) -> ScalarNode:
         """A scalar that is the rest of the line (a comment may follow)."""
         text = self.lines[line]
         first = text[column]
-        start = self.starts[line]
         if first in "'\"":
             end = self.quoted_end(text, column)
             if end < len(text) and not _rest_is_blank(text, end):
                 raise _Decline
-            return ScalarNode(STR, text[column + 1:end - 1], _new_mark(Mark, (start + column, line, column)),
-                              _new_mark(Mark, (start + end, line, end)), first)
+            return self.scalar_node(STR, text[column + 1:end - 1], line, column, end, first)
         comment = text.find(" #", column)
         value = text[column:comment] if comment >= 0 else text[column:]
         if value.endswith(" "):
             value = value.rstrip(" ")
         if not _plain_start(value) or ": " in value or value.endswith(":"):
             raise _Decline
-        end = column + len(value)
-        return ScalarNode(_plain_tag(value), value, _new_mark(Mark, (start + column, line, column)),
-                          _new_mark(Mark, (start + end, line, end)))
+        return self.scalar_node(_plain_tag(value), value, line, column, column + len(value))
 
     @staticmethod
     def quoted_end(text: str, column: int) -> int:

@@ -109,18 +109,14 @@ def report_lines(run: LintRun, statistics: bool) -> Iterator[Line]:
     """The report, line by line: per artifact its findings with excerpts, then tool errors and the summary."""
     for result in run.results:
         header = (result.artifact, "bold")
-        if not result.diagnostics and not result.tool_errors:
-            yield header, ("  no findings", "green")
-            yield from _contract_lines(result)
-            if result.verification is not None:
-                for text in [verification_line(result.verification), *environment_lines(result.verification)]:
-                    yield (("  " + text, "dim"),)
-            continue
-        yield (header,)
+        clean = not result.diagnostics and not result.tool_errors
+        yield (header, ("  no findings", "green")) if clean else (header,)
         yield from _contract_lines(result)
         if result.verification is not None:
             for text in [verification_line(result.verification), *environment_lines(result.verification)]:
                 yield (("  " + text, "dim"),)
+        if clean:
+            continue
         for diagnostic in result.diagnostics:
             line = [("  ", ""), (location(result, diagnostic), "bold"), (" ", ""),
                     (diagnostic.code, STYLES[diagnostic.severity]),

@@ -116,6 +116,7 @@ def test_reader_agrees_on_hand_picked_documents(text):
     "", "# only a comment\n", "a: &x 1\nb: *x\n", "a: !!str 1\n", "a: {b: c}\n", "a: [1]\n", "a: |\n  x\n",
     "a: 'it''s'\n", 'a: "\\t"\n', "a:\tb\n", "a: b\r\n", "a: b\nc\n", "a: b\n  c\n", "a: 0x1F\n", "a: 1_000\n",
     "a: 2024-01-01\n", "a: 1e5\n", "a: 08\n", "a: -.5\n", "%YAML 1.1\n---\na: b\n", "a: b\n---\nc: d\n", "a: b\n...\n",
+    "---\n---\n- a\n",
     "? a\n: b\n", "- - a\n", "a: b: c\n", "'a\n  b': c\n", "a:\n  b: 1\n c: 2\n", "scalar\n", "a: 'x' y\n",
     "'" + "k" * 1030 + "': v\n", "k" * 1030 + ": v\n",  # libyaml's limit on a key's length
 ])

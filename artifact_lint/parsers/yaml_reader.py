@@ -118,6 +118,7 @@ class _Reader:
         # The lines with tokens on them: (line number, indentation).
         self.content = content = []
         offset = 0
+        started = False  # a `---` opened the document
         for number, line in enumerate(lines):
             starts.append(offset)
             offset += len(line) + 1
@@ -130,8 +131,9 @@ class _Reader:
                 continue
             indent = len(line) - len(body)
             if indent == 0 and body[:3] in ("---", "...") and (len(body) == 3 or body[3] == " "):
-                if content or body != "---":
+                if content or started or body != "---":
                     raise _Decline  # a document end, a second document, or content after `---`
+                started = True
                 continue
             content.append((number, indent))
 

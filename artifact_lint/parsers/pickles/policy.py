@@ -24,6 +24,7 @@ RECORDED_NAMES = frozenset({
     "builtins.bytearray", "builtins.getattr", "builtins.set", "builtins.setattr", "builtins.slice",
     "builtins.object", "builtins.frozenset", "builtins.complex", "collections.OrderedDict", "collections.defaultdict",
     "copyreg._reconstructor", "_codecs.encode",
+    "builtins.type",  # cloudpickle's metaclass for a class it stores by value (ADS GenericModel's own classes)
 })
 DATA_TYPES = frozenset({
     "builtins.list", "builtins.dict", "builtins.tuple", "builtins.range", "builtins.bytes", "builtins.str",

@@ -8,6 +8,7 @@ error. A crash is reported in one line and exits 2, never with a traceback
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import sys
@@ -415,6 +416,9 @@ def main() -> None:
     try:
         cli.main(prog_name="artifact-lint", standalone_mode=True)
     except SystemExit:
+        # The interpreter's last collection at exit walks every object the run made, about 5% of a
+        # cold lint; the run is over, so exempt them (the process's memory goes back all the same).
+        gc.freeze()
         raise
     except KeyboardInterrupt:
         click.echo("artifact-lint: interrupted", err=True)

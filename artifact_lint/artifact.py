@@ -12,10 +12,9 @@ import io
 import os
 import stat
 import zlib
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from artifact_lint.lazy_errors import zip_errors
 
@@ -117,8 +116,7 @@ def is_virtualenv(path: Path) -> bool:
     return (path / "pyvenv.cfg").is_file() or (path / "conda-meta").is_dir()
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """A file, folder, symlink or special file, its path POSIX and relative to the container."""
 
     path: str

@@ -6,7 +6,7 @@ Shared by the runtime.yaml rules (which check a path) and the generators (which 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 SERVICE_BUCKET = "service-conda-packs"
 OCI_PATH = re.compile(r"^oci://(?P<bucket>[^@/\s]+)@(?P<namespace>[^@/\s]+)/(?P<object>\S.*)$")
@@ -14,8 +14,7 @@ SLUG_PYTHON = re.compile(r"_p3(\d{1,2})(?:_|$)")
 PATH_PYTHON = re.compile(r"python[_ ]?3\.(\d+)", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class PackPath:
+class PackPath(NamedTuple):
     """An oci:// conda pack location split into bucket, namespace and object."""
 
     bucket: str

@@ -9,8 +9,8 @@ findings, so a typo is visible without breaking CI.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from artifact_lint.diagnostics import Severity
 from artifact_lint.registry import SelectorError, expand_selector, split_selectors
@@ -30,30 +30,28 @@ class ConfigError(Exception):
     """A config file that cannot be used at all (bad TOML, wrong value types)."""
 
 
-@dataclass(frozen=True)
-class UnknownCode:
+class UnknownCode(NamedTuple):
     """A selector in the configuration that names no rule (reported, not fatal)."""
 
     key: str
     token: str
 
 
-@dataclass(frozen=True, eq=False)  # never compared, and unhashable anyway (dict fields)
-class Config:
+class Config(NamedTuple):
     """The settings a lint runs with, merged from pyproject.toml, the command line and defaults."""
 
     select: tuple[str, ...] | None = None
     ignore: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()
-    severity: dict = field(default_factory=dict)  # code -> Severity
-    per_file_ignores: dict = field(default_factory=dict)  # glob -> tuple of selectors
+    severity: dict = {}  # code -> Severity
+    per_file_ignores: dict = {}  # glob -> tuple of selectors
     fail_on: Severity = Severity.ERROR
     runtime: str = "conda"
     runtime_declared: bool = False  # runtime set in a config file or on the command line, not defaulted
     kind: str = "auto"
     python_versions: tuple = DEFAULT_PYTHON_VERSIONS
-    library_versions: dict = field(default_factory=dict)  # distribution -> version the conda pack has
-    verify: dict = field(default_factory=dict)  # [tool.artifact-lint.verify]: timeout, memory, python, input...
+    library_versions: dict = {}  # distribution -> version the conda pack has
+    verify: dict = {}  # [tool.artifact-lint.verify]: timeout, memory, python, input...
     online: bool = False  # check the conda pack in Object Storage (needs the OCI SDK and credentials)
     source: Path | None = None
     unknown_codes: tuple[UnknownCode, ...] = ()
@@ -68,7 +66,7 @@ class Config:
             given["ignore"] = self.ignore + tuple(given["ignore"])
         if "extend_select" in given:
             given["extend_select"] = self.extend_select + tuple(given["extend_select"])
-        return replace(self, **given)
+        return self._replace(**given)
 
 
 def parse_version_range(value) -> tuple:

@@ -16,13 +16,12 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 IGNORE_FILE = ".model-ignore"
 
 
-@dataclass(frozen=True)
-class IgnorePattern:
+class IgnorePattern(NamedTuple):
     """One line of .model-ignore, compiled the way ADS matches it."""
 
     line: int  # 1-based line in .model-ignore

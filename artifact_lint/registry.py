@@ -10,8 +10,7 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from artifact_lint.diagnostics import Diagnostic, Fix, Severity, Span
 
@@ -23,31 +22,28 @@ FIX_KINDS = {"S": "safe fix", "U": "unsafe fix", "G": "generator", "-": "no fix"
 Expectation = tuple
 
 
-@dataclass(frozen=True)
-class SparseFile:
+class SparseFile(NamedTuple):
     """A large file of zeros in a rule case, written sparse by the tests (and never built in memory)."""
 
     size: int
 
 
-@dataclass(frozen=True)
-class SymlinkTo:
+class SymlinkTo(NamedTuple):
     """A symbolic link in a rule case (folders only), pointing at `target` as written."""
 
     target: str
 
 
-@dataclass(frozen=True)
-class Case:
+class Case(NamedTuple):
     """A whole artifact (file name -> text or bytes) and, for invalid cases, the spans expected."""
 
     files: dict
     expect: tuple = ()
     runtime: str = "conda"
-    config: dict = field(default_factory=dict)
+    config: dict = {}
     container: str = "directory"  # or "zip": the test packs `files` into a zip
     # Files as `artifact-lint fix --unsafe-fixes --select <this rule>` must leave them.
-    fixed: dict = field(default_factory=dict)
+    fixed: dict = {}
     note: str = ""
 
 

@@ -7,15 +7,14 @@ uses it to rebuild a pack's libraries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from artifact_lint.conda_pack import PackPath
 from artifact_lint.package_data import load_json
 
 
-@dataclass(frozen=True)
-class ServicePack:
+class ServicePack(NamedTuple):
     """One OCI service conda pack as data/service_packs.json describes it."""
 
     slug: str
@@ -27,7 +26,7 @@ class ServicePack:
     libraries: dict[str, str]  # distribution -> version (major.minor or exact) where published
     ships: frozenset[str] | None  # every distribution the pack holds, when that list is known
     retired: bool | None
-    sources: dict = field(default_factory=dict, compare=False)
+    sources: dict = {}
 
     @property
     def python_minor(self) -> int:
@@ -44,8 +43,7 @@ class ServicePack:
         return f"{text} ({entry['url']})" if entry.get("url") else text
 
 
-@dataclass(frozen=True, eq=False)  # one per process, never compared; unhashable anyway (dict fields)
-class Knowledge:
+class Knowledge(NamedTuple):
     """Everything data/service_packs.json says: the packs, buckets, namespaces and Python end-of-life dates."""
 
     read_on: str

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 # File names that only a container build or a Triton model repository has.
 CONTAINER_FILES = ("Dockerfile", "Containerfile", "config.pbtxt")
 MAX_DEPTH = 3
 
 
-@dataclass(frozen=True)
-class ContainerEvidence:
+class ContainerEvidence(NamedTuple):
     path: str  # container path of the file
     what: str  # what the file is, in words
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import posixpath
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from artifact_lint.rules._imports import ImportMap
 
@@ -23,8 +23,7 @@ CWD = {"os.getcwd", "pathlib.Path.cwd", "Path.cwd"}
 PATH_METHODS_SAME = {"resolve", "absolute", "expanduser"}
 
 
-@dataclass(frozen=True)
-class Folded:
+class Folded(NamedTuple):
     """A folded value: `text` alone is a plain string; with a `base` it is a path.
 
     base "artifact": relative to score.py's folder; "cwd": relative to the working directory;

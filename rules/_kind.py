@@ -14,7 +14,7 @@ Declared (`kind` in config, `--artifact-kind`) wins; "auto" reads the shape.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from artifact_lint.artifact import path_name
 from artifact_lint.parsers.model_formats import model_candidates
@@ -33,8 +33,7 @@ FETCHING_MODULES = frozenset({"requests", "urllib", "urllib3", "httpx", "boto3",
                               "fsspec", "ocifs", "mlflow"})
 
 
-@dataclass(frozen=True)
-class ArtifactKind:
+class ArtifactKind(NamedTuple):
     """What sort of model the artifact deploys, and whether it was declared or detected."""
 
     kind: str

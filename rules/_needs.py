@@ -7,15 +7,14 @@ Shared by RTY118 (libraries a known pack lacks) and `verify --env auto` (what to
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from artifact_lint.diagnostics import Span
 from artifact_lint.rules._python_facts import distribution_of, is_stdlib
 from artifact_lint.rules._semantic import SemanticModel
 
 
-@dataclass(frozen=True)
-class Need:
+class Need(NamedTuple):
     """A module the artifact's code imports, and the distribution that would provide it."""
 
     path: str  # the artifact file that imports it

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 
 from artifact_lint.rules._samples import SCORE_PY, SERVICE_PACK_PATH, artifact, runtime_yaml
 from artifact_lint.service_packs import knowledge
@@ -60,7 +59,7 @@ def test_service_pack_prefix_and_internal_namespace(tmp_path):
 
 def test_retired_pack_warns_with_its_source(tmp_path, monkeypatch):
     pack = knowledge().packs["generalml_p311_cpu_x86_64_v1"]
-    retired = dataclasses.replace(pack, retired=True, sources={**pack.sources, "retired": {"source": "a test notice"}})
+    retired = pack._replace(retired=True, sources={**pack.sources, "retired": {"source": "a test notice"}})
     monkeypatch.setitem(knowledge().packs, pack.slug, retired)
     found = _codes(tmp_path, artifact())
     assert [(d.severity.label, d.message) for d in found["RTY116"]] == [

@@ -11,8 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from artifact_lint.parsers.pickles.marshal_code import MarshalError, read_code
 from artifact_lint.parsers.pickles.policy import Verdict, judge
@@ -26,8 +25,7 @@ _KEY_REACH = 512  # how far before "class_name" the config's opening brace may b
 KERAS_MODULES = ("keras", "tf_keras", "tensorflow")
 
 
-@dataclass(frozen=True)
-class Payload:
+class Payload(NamedTuple):
     """One piece of code a Keras config carries, with its verdict."""
 
     verdict: Verdict | None  # DENIED, UNKNOWN, or None for "not judged" (an info)

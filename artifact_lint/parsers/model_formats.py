@@ -7,7 +7,8 @@ Only the first few KiB of a file are read here; nothing is loaded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
+
 
 from artifact_lint.artifact import Artifact, ReadError
 
@@ -26,8 +27,7 @@ NOT_MODELS = {"score.py", "runtime.yaml", "input_schema.json", "output_schema.js
               ".model-ignore", "test_json_output.json"}
 
 
-@dataclass(frozen=True)
-class ModelFormat:
+class ModelFormat(NamedTuple):
     """A model file's format as identified from its bytes, with a detail for the message."""
 
     kind: str  # "pickle", "joblib-compressed", "xgboost-json", "xgboost-ubj", "lightgbm-text", "onnx",

@@ -128,14 +128,12 @@ def conda_packages(folder: Path) -> dict[str, str]:
 def with_pack_versions(artifact, config, verify: dict):
     """The config with `--pack DIR`'s real versions as library-versions (the config's own pins win),
     so the static version checks compare with the pack that will run."""
-    import dataclasses
-
     pack = verify.get("pack") or config.verify.get("pack")
     folder = pack_folder(artifact, pack) if pack else None
     if folder is None or not (folder / "conda-meta").is_dir():
         return config
     versions = {**conda_packages(folder), **config.library_versions}
-    return dataclasses.replace(config, library_versions=versions)
+    return config._replace(library_versions=versions)
 
 
 def pack_environment(folder: Path) -> Environment:

@@ -9,8 +9,7 @@ resolved here symbolically, and code objects (cloudpickle's `_builtin_type("Code
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from artifact_lint.parsers.pickles.values import Big, Code, Function, Global, Opaque, Set, origin
 
@@ -35,8 +34,7 @@ MAX_VARIANTS = 3  # calls kept per target with different arguments (every distin
 _MAX_RENDER = 80
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(NamedTuple):
     """One call the load would make: what is called (dotted), its arguments as text, the opcode, the byte."""
 
     target: str

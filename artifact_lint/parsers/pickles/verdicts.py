@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from artifact_lint.parsers.pickles.calls import UNKNOWN_OBJECT, render
 from artifact_lint.parsers.pickles.policy import Verdict, code_dangers, judge, judge_import
@@ -23,8 +23,7 @@ def shown(text: str) -> str:
     return text
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """One thing a pickle's load would do that is denied or unknown."""
 
     verdict: Verdict  # DENIED or UNKNOWN

@@ -13,7 +13,7 @@ import ast
 import codecs
 import io
 import tokenize
-from dataclasses import dataclass
+from typing import NamedTuple
 from functools import cached_property
 
 from artifact_lint.artifact import RUNTIME_YAML, SCORE_PY, Artifact, FileTooLarge, ReadError
@@ -81,8 +81,7 @@ class TextDocument:
 
 
 
-@dataclass
-class Problem:
+class Problem(NamedTuple):
     """Why a file could not be used: unreadable, undecodable or unparseable."""
 
     message: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from artifact_lint.rules._fold import Folded, fold
 from artifact_lint.rules._imports import call_name
@@ -32,8 +32,7 @@ OPEN = {"open", "io.open", "builtins.open"}
 WRITE_MODES = set("wax+")
 
 
-@dataclass
-class FileAccess:
+class FileAccess(NamedTuple):
     """A call in score.py that opens or reads a file, with the path it was folded to."""
 
     site: CallSite

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from artifact_lint.artifact import ReadError
 from artifact_lint.lazy_errors import zip_errors
@@ -44,8 +44,7 @@ ADVICE = {
 }
 
 
-@dataclass
-class ModelFile:
+class ModelFile(NamedTuple):
     """One model file of the artifact: its format, first and last bytes, and pickle scans."""
 
     path: str  # container path
@@ -118,8 +117,7 @@ def recorded_versions(model: ModelFile) -> dict[str, str]:
     return versions
 
 
-@dataclass
-class LoaderCall:
+class LoaderCall(NamedTuple):
     """A call in score.py that loads a model file, and the path it loads."""
 
     node: ast.AST

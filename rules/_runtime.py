@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from artifact_lint.diagnostics import Edit, Position, Span
 from artifact_lint.documents import YamlDocument, node_span
@@ -82,8 +82,7 @@ def _env_facts(root: Node) -> tuple[MappingNode | None, tuple[tuple[tuple, Node,
     return facts
 
 
-@dataclass
-class Found:
+class Found(NamedTuple):
     """A key found in runtime.yaml: its nodes, and whether it is where ADS's reader looks."""
 
     key: Node

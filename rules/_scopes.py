@@ -11,7 +11,7 @@ import ast
 import symtable
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from artifact_lint.rules._control import catches
 
@@ -19,8 +19,7 @@ COMPREHENSIONS = {ast.ListComp: "listcomp", ast.SetComp: "setcomp", ast.DictComp
 SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, *COMPREHENSIONS)
 
 
-@dataclass
-class UndefinedName:
+class UndefinedName(NamedTuple):
     """A name score.py uses that no scope defines, with every use of it."""
 
     name: str

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from artifact_lint.documents import PythonDocument
 from artifact_lint.registry import Rule
@@ -45,8 +45,7 @@ class ScoreRule(Rule):
         return SemanticModel.of(ctx)
 
 
-@dataclass
-class Binding:
+class Binding(NamedTuple):
     """One way score.py binds a top-level name."""
 
     name: str

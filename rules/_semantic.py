@@ -15,7 +15,7 @@ import ast
 import posixpath
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from artifact_lint.documents import PythonDocument
 from artifact_lint.rules._control import UNKNOWN, ControlFacts, Truth, catches, static_value
@@ -47,8 +47,7 @@ MAX_MODULES = 64
 IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError", "Exception")
 
 
-@dataclass
-class CallSite:
+class CallSite(NamedTuple):
     """A call, the function it is in (None: module level), the environment its arguments fold in."""
 
     call: ast.Call
@@ -65,8 +64,7 @@ class CallSite:
         return self.module.is_guarded(self.call)
 
 
-@dataclass
-class ImportedModule:
+class ImportedModule(NamedTuple):
     """One module score.py imports, and whether the import is optional."""
 
     node: ast.Import | ast.ImportFrom

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from artifact_lint.rules._control import UNKNOWN, catches
@@ -21,8 +20,7 @@ from artifact_lint.rules._control import UNKNOWN, catches
 LOOPS = (ast.For, ast.AsyncFor, ast.While)
 
 
-@dataclass
-class UnboundUse:
+class UnboundUse(NamedTuple):
     """A use of a local name that some path (or every path) reaches before it is bound."""
 
     name: ast.Name

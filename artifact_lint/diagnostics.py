@@ -8,7 +8,6 @@ a file that is missing).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import NamedTuple
 
 
@@ -95,8 +94,7 @@ class Fix(NamedTuple):
         }
 
 
-@dataclass
-class Diagnostic:
+class Diagnostic(NamedTuple):
     """One finding: a rule's code and message, where it is, and an optional fix."""
 
     code: str

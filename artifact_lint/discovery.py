@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from artifact_lint.artifact import (
@@ -21,12 +20,12 @@ from artifact_lint.artifact import (
 MARKER_FILES = (SCORE_PY, RUNTIME_YAML)
 
 
-@dataclass
 class Discovery:
     """The artifacts found from the PATH arguments, and the arguments that named none."""
 
-    artifacts: list[Artifact] = field(default_factory=list)
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (path as given, message)
+    def __init__(self, artifacts: list[Artifact] | None = None):
+        self.artifacts = artifacts if artifacts is not None else []
+        self.errors: list[tuple[str, str]] = []  # (path as given, message)
 
 
 def is_artifact_dir(path: Path) -> bool:

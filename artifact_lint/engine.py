@@ -10,7 +10,6 @@ from __future__ import annotations
 import fnmatch
 import gc
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from artifact_lint.artifact import Artifact
@@ -22,18 +21,18 @@ from artifact_lint.registry import all_rules, expand_selector, iter_rules, resol
 from artifact_lint.suppressions import Suppression, apply_suppressions, parse_suppressions
 
 
-@dataclass
 class LintContext:
     """What a rule sees: the artifact, its parsed documents and the resolved config."""
 
-    artifact: Artifact
-    config: Config
-    documents: Documents
-    selected: set[str]
-    suppressions: list[Suppression] = field(default_factory=list)
-    verification: object = None  # a verifier.VerifyOutcome when running with --verify
-    verify_options: object = None
-    _memo: dict = field(default_factory=dict)
+    def __init__(self, artifact: Artifact, config: Config, documents: Documents, selected: set[str]):
+        self.artifact = artifact
+        self.config = config
+        self.documents = documents
+        self.selected = selected
+        self.suppressions: list[Suppression] = []
+        self.verification = None  # a verifier.VerifyOutcome when running with --verify
+        self.verify_options = None
+        self._memo: dict = {}
 
     @property
     def conda(self) -> bool:
@@ -70,18 +69,20 @@ class LintContext:
         self._memo.clear()
 
 
-@dataclass
 class ArtifactResult:
     """What linting one artifact produced: its findings, tool errors and exit threshold."""
 
-    artifact: str
-    kind: str
-    diagnostics: list[Diagnostic]
-    tool_errors: list[str]
-    fail_on: Severity
-    sources: dict[str, list[str]] = field(default_factory=dict)
-    verification: dict | None = None  # timings, isolation and output tails of a verify run
-    contract: dict | None = None  # which contract the artifact follows and why (rules/_kind.py)
+    def __init__(self, artifact: str, kind: str, diagnostics: list[Diagnostic], tool_errors: list[str],
+                 fail_on: Severity, sources: dict[str, list[str]] | None = None, verification: dict | None = None,
+                 contract: dict | None = None):
+        self.artifact = artifact
+        self.kind = kind
+        self.diagnostics = diagnostics
+        self.tool_errors = tool_errors
+        self.fail_on = fail_on
+        self.sources = sources if sources is not None else {}  # path -> lines, for the files findings cite
+        self.verification = verification  # timings, isolation and output tails of a verify run
+        self.contract = contract  # which contract the artifact follows and why (rules/_kind.py)
 
     def count(self, severity: Severity) -> int:
         return sum(1 for diagnostic in self.diagnostics if diagnostic.severity == severity)
@@ -91,12 +92,12 @@ class ArtifactResult:
         return any(diagnostic.severity >= self.fail_on for diagnostic in self.diagnostics)
 
 
-@dataclass
 class LintRun:
     """Every artifact's result from one invocation, plus the artifacts that could not be linted."""
 
-    results: list[ArtifactResult] = field(default_factory=list)
-    tool_errors: list[tuple[str, str]] = field(default_factory=list)  # (artifact, message)
+    def __init__(self, tool_errors: list[tuple[str, str]] | None = None):
+        self.results: list[ArtifactResult] = []
+        self.tool_errors = tool_errors if tool_errors is not None else []  # (artifact, message)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -199,9 +200,8 @@ def _lint_artifact(artifact: Artifact, config: Config, verify, use_cache: bool) 
         ctx.suppressions.extend(parse_suppressions(document))
     diagnostics = apply_suppressions(diagnostics, ctx.suppressions)
     diagnostics.extend(d for d in _run_phase(ctx, "post", errors) if not _per_file_ignored(d, config))
-    for diagnostic in diagnostics:
-        diagnostic.artifact = artifact.display
-        diagnostic.severity = config.severity.get(diagnostic.code, diagnostic.severity)
+    severities = config.severity
+    diagnostics = [d._replace(artifact=artifact.display, severity=severities.get(d.code, d.severity)) for d in diagnostics]
     diagnostics.sort(key=Diagnostic.sort_key)
     cited = {diagnostic.path for diagnostic in diagnostics}
     sources = {document.path: document.lines for document in ctx.documents.loaded_documents() if document.path in cited}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from artifact_lint.diagnostics import Diagnostic, Span
 from artifact_lint.documents import PythonDocument, TextDocument
@@ -21,8 +21,7 @@ DIRECTIVE = re.compile(r"artifact-lint:\s*(?P<scope>file-ignore|ignore)\b(?:\[(?
 YAML_COMMENT = re.compile(r"(?:^|\s)(#.*)$")
 
 
-@dataclass
-class Suppression:
+class Suppression(NamedTuple):
     """One `# artifact-lint: ignore[...]` or `file-ignore[...]` comment, and the codes it silences."""
 
     path: str
@@ -30,8 +29,8 @@ class Suppression:
     target_line: int
     codes: tuple[str, ...] | None  # None silences every code
     span: Span
-    last_line: int = 0  # a Python statement spanning lines is covered to its end
-    used: set[str] = field(default_factory=set)
+    last_line: int  # a Python statement spanning lines is covered to its end
+    used: set[str]  # the codes it silenced, filled in by apply_suppressions
 
     def covers(self, diagnostic: Diagnostic) -> bool:
         if diagnostic.path != self.path:
@@ -90,7 +89,7 @@ def parse_suppressions(document: TextDocument) -> list[Suppression]:
         span = Span.of(line, start, line, column + match.end() + 1)
         scope = "file" if match.group("scope") == "file-ignore" else "line"
         target = line + 1 if alone else line
-        suppressions.append(Suppression(document.path, scope, target, codes, span, statements.get(target, target)))
+        suppressions.append(Suppression(document.path, scope, target, codes, span, statements.get(target, target), set()))
     return suppressions
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from artifact_lint.artifact import DirectoryArtifact, ReadError
 from artifact_lint.documents import decode_text
@@ -11,14 +11,13 @@ from artifact_lint.model_ignore import IGNORE_FILE, IgnorePattern, dropped_paths
 MAX_IGNORE_BYTES = 1024 * 1024
 
 
-@dataclass
-class Upload:
+class Upload(NamedTuple):
     """Files kept and dropped; for zips (already built) everything is kept and there are no patterns."""
 
     ignore_path: str | None = None  # the .model-ignore's container path, when there is one
     ignore_text: str = ""
-    patterns: list[IgnorePattern] = field(default_factory=list)
-    dropped: dict[str, IgnorePattern] = field(default_factory=dict)  # container path -> pattern
+    patterns: list[IgnorePattern] = []  # the defaults are never changed: _compute builds its own
+    dropped: dict[str, IgnorePattern] = {}  # container path -> pattern
 
     def kept(self, path: str) -> bool:
         return path not in self.dropped

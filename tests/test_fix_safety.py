@@ -180,8 +180,9 @@ def _patch_rty107(monkeypatch, content: str, expect: bool) -> None:
         for diagnostic in real(self, ctx, document, root):
             if diagnostic.fix is not None:
                 keys = ("MODEL_DEPLOYMENT", "INFERENCE_CONDA_ENV", "INFERENCE_PYTHON_VERSION")
-                diagnostic.fix = Fix("broken", Applicability.SAFE, (Edit(document.path, diagnostic.span, content),),
-                                     expect=((document.path, keys, "3.11"),) if expect else ())
+                edits = (Edit(document.path, diagnostic.span, content),)
+                diagnostic = diagnostic._replace(fix=Fix("broken", Applicability.SAFE, edits,
+                                                         expect=((document.path, keys, "3.11"),) if expect else ()))
             yield diagnostic
 
     monkeypatch.setattr(VersionAsNumber, "check_runtime", check_runtime)

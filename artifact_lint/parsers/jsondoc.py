@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import gc
 import re
-from dataclasses import dataclass, field
 from json.decoder import scanstring
 
 from artifact_lint.diagnostics import Position, Span
@@ -56,20 +55,23 @@ class JsonError(Exception):
         return self.message
 
 
-@dataclass(slots=True, repr=False)
 class JsonNode:
     """One JSON value; objects keep every pair, duplicates included.
 
     The span is worked out on access from character offsets: building two
     Positions for each of the hundreds of thousands of nodes in a large schema
     tripled the parse time, and rules only ask for the few they report.
+    Slots keep a large schema's nodes small; nodes compare by identity.
     """
 
-    kind: str
-    value: object
-    start: int  # offset of the first character
-    end: int  # offset just after the last character
-    lines: LineIndex = field(compare=False)
+    __slots__ = ("kind", "value", "start", "end", "lines")
+
+    def __init__(self, kind: str, value: object, start: int, end: int, lines: LineIndex):
+        self.kind = kind
+        self.value = value
+        self.start = start  # offset of the first character
+        self.end = end  # offset just after the last character
+        self.lines = lines
 
     @property
     def span(self) -> Span:
@@ -107,7 +109,7 @@ class JsonNode:
         return root
 
     def __repr__(self) -> str:
-        # Shallow on purpose: a dataclass repr of a deep tree would recurse.
+        # Shallow on purpose: a repr of every value of a deep tree would recurse.
         if self.kind in ("object", "array"):
             shown = f"{len(self.value)} items"
         else:

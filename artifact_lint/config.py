@@ -38,7 +38,11 @@ class UnknownCode(NamedTuple):
 
 
 class Config(NamedTuple):
-    """The settings a lint runs with, merged from pyproject.toml, the command line and defaults."""
+    """The settings a lint runs with, merged from pyproject.toml, the command line and defaults.
+
+    Immutable; its {} defaults are shared, so they are never changed in place (the loader and
+    with_overrides build new dicts).
+    """
 
     select: tuple[str, ...] | None = None
     ignore: tuple[str, ...] = ()

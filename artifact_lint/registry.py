@@ -35,7 +35,10 @@ class SymlinkTo(NamedTuple):
 
 
 class Case(NamedTuple):
-    """A whole artifact (file name -> text or bytes) and, for invalid cases, the spans expected."""
+    """A whole artifact (file name -> text or bytes) and, for invalid cases, the spans expected.
+
+    The {} defaults are shared: the tests only read a case's config and fixed files.
+    """
 
     files: dict
     expect: tuple = ()

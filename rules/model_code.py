@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import posixpath
+from typing import TYPE_CHECKING
 
 from artifact_lint.artifact import ReadError
 from artifact_lint.diagnostics import Severity
 from artifact_lint.lazy_errors import zip_errors
-from artifact_lint.parsers.keras_config import Payload, keras_h5_config, keras_payloads, keras_v3_config
 from artifact_lint.parsers.onnx_external import ProtobufError, leaves_folder, onnx_external_locations
 from artifact_lint.parsers.pickles.policy import Verdict
 from artifact_lint.parsers.pickles.verdicts import judge_scan
 from artifact_lint.registry import Case, Rule
 from artifact_lint.rules._models import model_files, ships_module
 from artifact_lint.rules._samples import artifact
+
+if TYPE_CHECKING:  # the Keras config reader loads only when an artifact has a Keras model
+    from artifact_lint.parsers.keras_config import Payload
 
 MAX_DENIED_PER_FILE = 5
 MAX_UNKNOWN_SHOWN = 5
@@ -117,6 +120,8 @@ class ModelRunsCodeWhenLoaded(Rule):
         kind = model.format.kind
         if kind not in ("keras-v3", "keras-h5"):
             return []
+        from artifact_lint.parsers.keras_config import Payload, keras_h5_config, keras_payloads, keras_v3_config
+
         try:
             with ctx.artifact.open_binary(model.path) as stream:
                 config = keras_v3_config(stream) if kind == "keras-v3" else keras_h5_config(stream)

@@ -3,8 +3,9 @@ and every start skips what only some lints use: rich (colour only), the online m
 difflib (near-miss suggestions), importlib.resources (the data tables are read as files) and yaml (PyYAML composes
 only what the fast runtime.yaml reader declines); and a directory artifact with a plain pickle model opens no zip
 and no compressed stream, and has no manifest to hash, so zipfile, gzip, bz2, lzma and hashlib stay unloaded too
-(see artifact_lint/lazy_errors.py). No dataclass is made either: each compiles its methods on every start, which together cost
-a cold lint a fifth of its instructions, so what a lint builds are NamedTuples and plain classes."""
+(see artifact_lint/lazy_errors.py), as does the Keras config reader. No dataclass is made either: each compiles
+its methods on every start, which together cost a cold lint a fifth of its instructions, so what a lint builds
+are NamedTuples and plain classes."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ except SystemExit:
     pass
 heavy = sorted(name for name in ("libcst", "pandas", "oci", "numpy", "pygls", "lsprotocol", "rich", "artifact_lint.online",
                                  "difflib", "importlib.resources", "yaml", "zipfile", "gzip", "bz2", "lzma",
-                                 "hashlib", "dataclasses") if name in sys.modules)
+                                 "hashlib", "dataclasses", "artifact_lint.parsers.keras_config") if name in sys.modules)
 print("HEAVY:" + ",".join(heavy), file=sys.stderr)
 """
 

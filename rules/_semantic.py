@@ -28,7 +28,7 @@ COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 SKIPPED_FIELDS = frozenset({"ctx", "op", "ops"})  # shared singleton nodes (Load, Add, Eq): nothing to index
 # Fields that hold identifiers or constants, never nodes, whatever the node type (skipped without a getattr);
 # "names" and "value" are such only in the types listed in _PLAIN_VALUE_FIELDS.
-IDENTIFIER_FIELDS = frozenset({"id", "attr", "arg", "name", "module", "level", "is_async", "simple", "conversion",
+IDENTIFIER_FIELDS = frozenset({"id", "attr", "arg", "name", "asname", "module", "level", "is_async", "simple", "conversion",
                                "kind", "type_comment", "tag", "rest", "kwd_attrs"})
 _PLAIN_VALUE_FIELDS = {ast.Global: {"names"}, ast.Nonlocal: {"names"}, ast.Constant: {"value"},
                        ast.MatchSingleton: {"value"}}
@@ -239,7 +239,7 @@ class ModuleModel:
                     value = getattr(node, field, None)
                     if value.__class__ is list:
                         extend(reversed(value))
-                    elif isinstance(value, ast.AST):
+                    elif value is not None:  # the fields left hold a node, a list or None (see _FIELDS)
                         push(value)
                 continue
             self._scope_parent[node] = symbols

@@ -288,6 +288,15 @@ class ModuleModel:
                 typed[node.__class__].append(node)
         return typed.get(kind, [])
 
+    def names_resolved_in(self, function: ast.AST) -> Iterator[tuple[ast.Name, ast.stmt | None]]:
+        """(name, its statement) for the names among own(function) that Python resolves in `function` itself
+        (not in a comprehension inside it): one context lookup per name instead of two."""
+        where = self._where
+        for node in self.own_of(function, ast.Name):
+            context = where[node]
+            if context[2] is function:
+                yield node, context[1]
+
     def scope_parent(self, scope: ast.AST) -> ast.AST:
         """The scope enclosing a def, lambda, class body or comprehension."""
         return self._scope_parent[scope]

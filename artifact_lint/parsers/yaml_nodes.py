@@ -166,15 +166,18 @@ def walk_nodes(root: Node | None) -> Iterator[Node]:
     """Every node reachable from `root` (keys included), each node object once, in document order."""
     seen: set[int] = set()
     stack = [root] if root is not None else []
+    pop, push = stack.pop, stack.append
     while stack:
-        node = stack.pop()
-        if id(node) in seen:
+        node = pop()
+        identity = id(node)
+        if identity in seen:
             continue
-        seen.add(id(node))
+        seen.add(identity)
         yield node
         if isinstance(node, MappingNode):
-            for key, value in reversed(node.value):
-                stack.extend((value, key))
+            for key, value in reversed(node.value):  # pushed value first: the key comes out first
+                push(value)
+                push(key)
         elif isinstance(node, SequenceNode):
             stack.extend(reversed(node.value))
 

@@ -129,19 +129,20 @@ def static_value(expression: ast.expr, lookup: Callable[[str], object], qualifie
     if depth > 12:
         return UNKNOWN
     step = depth + 1
-    if isinstance(expression, ast.Constant):
+    kind = expression.__class__  # exact class tests: ast's node types are never subclassed in a tree
+    if kind is ast.Constant:
         return expression.value
     if _is_major_version(expression, qualified):
         return 3  # every Python a deployment runs is 3.x
-    if isinstance(expression, (ast.Name, ast.Attribute)):
-        named = expression.id if isinstance(expression, ast.Name) else expression.attr
+    if kind is ast.Name or kind is ast.Attribute:
+        named = expression.id if kind is ast.Name else expression.attr
         if named == "TYPE_CHECKING" and qualified(expression) in ("typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"):
             return False
-        return lookup(expression.id) if isinstance(expression, ast.Name) else UNKNOWN
-    if isinstance(expression, ast.UnaryOp) and isinstance(expression.op, ast.Not):
+        return lookup(expression.id) if kind is ast.Name else UNKNOWN
+    if kind is ast.UnaryOp and isinstance(expression.op, ast.Not):
         value = static_value(expression.operand, lookup, qualified, step)
         return UNKNOWN if value is UNKNOWN else not value
-    if isinstance(expression, ast.BoolOp):
+    if kind is ast.BoolOp:
         values = [static_value(v, lookup, qualified, step) for v in expression.values]
         is_and = isinstance(expression.op, ast.And)
         for value in values:  # short-circuit on the first value that decides, if all before it are known
@@ -150,7 +151,7 @@ def static_value(expression: ast.expr, lookup: Callable[[str], object], qualifie
             if bool(value) is not is_and:
                 return value
         return values[-1]
-    if isinstance(expression, ast.Compare) and len(expression.ops) == 1 and type(expression.ops[0]) in COMPARE:
+    if kind is ast.Compare and len(expression.ops) == 1 and type(expression.ops[0]) in COMPARE:
         version = _version_comparison(expression, qualified)
         if version is not UNKNOWN:
             return version
@@ -167,9 +168,10 @@ def static_value(expression: ast.expr, lookup: Callable[[str], object], qualifie
 
 def _is_major_version(expression: ast.expr, qualified) -> bool:
     """`sys.version_info[0]` or `sys.version_info.major`."""
-    if isinstance(expression, ast.Subscript) and isinstance(expression.slice, ast.Constant) and expression.slice.value == 0:
+    kind = expression.__class__
+    if kind is ast.Subscript and isinstance(expression.slice, ast.Constant) and expression.slice.value == 0:
         return qualified(expression.value) == "sys.version_info"
-    return isinstance(expression, ast.Attribute) and expression.attr == "major" and \
+    return kind is ast.Attribute and expression.attr == "major" and \
         qualified(expression.value) == "sys.version_info"
 
 

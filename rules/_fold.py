@@ -140,18 +140,19 @@ def fold(expression: ast.expr | None, env: Environment, depth: int = 0) -> Folde
     if expression is None or depth > MAX_DEPTH:
         return None
     step = depth + 1
-    if isinstance(expression, ast.Constant):
+    kind = expression.__class__  # exact class tests: ast's node types are never subclassed in a tree
+    if kind is ast.Constant:
         return Folded(expression.value) if isinstance(expression.value, str) else None
-    if isinstance(expression, ast.Name):
+    if kind is ast.Name:
         if expression.id == "__file__":
             return env.file
         found = env.lookup(expression.id)
         return fold(found[0], found[1], step) if found else None
-    if isinstance(expression, ast.JoinedStr):
+    if kind is ast.JoinedStr:
         return _fold_fstring(expression, env, step)
-    if isinstance(expression, ast.BinOp) and isinstance(expression.op, ast.Mod):
+    if kind is ast.BinOp and isinstance(expression.op, ast.Mod):
         return _fold_percent(expression, env, step)
-    if isinstance(expression, ast.BinOp):
+    if kind is ast.BinOp:
         left, right = fold(expression.left, env, step), fold(expression.right, env, step)
         if left is None or right is None:
             return None
@@ -160,10 +161,10 @@ def fold(expression: ast.expr | None, env: Environment, depth: int = 0) -> Folde
         if isinstance(expression.op, ast.Add):
             return _concatenate(left, right)
         return None
-    if isinstance(expression, ast.Attribute) and expression.attr == "parent":
+    if kind is ast.Attribute and expression.attr == "parent":
         inner = fold(expression.value, env, step)
         return _dirname(inner) if inner is not None else None
-    if isinstance(expression, ast.Call):
+    if kind is ast.Call:
         return _fold_call(expression, env, step)
     return None
 

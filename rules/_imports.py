@@ -47,10 +47,10 @@ class ImportMap:
 
     def _qualify(self, expression: ast.expr) -> str | None:
         parts = []
-        while isinstance(expression, ast.Attribute):
+        while expression.__class__ is ast.Attribute:  # ast's node types are never subclassed in a tree
             parts.append(expression.attr)
             expression = expression.value
-        if not isinstance(expression, ast.Name):
+        if expression.__class__ is not ast.Name:
             return None
         base = self.names.get(expression.id) or ALIASES.get(expression.id, expression.id)
         return ".".join([base, *reversed(parts)])

@@ -139,15 +139,11 @@ def _used_as_folder(score: ModuleModel, function, name: str) -> bool:
     def mentions(node) -> bool:
         return any(child.id == name for child in score.nodes_within(node))
 
-    for node in score.own(function):
-        if isinstance(node, ast.Call) and len(node.args) >= 2 and mentions(node.args[0]) \
-                and getattr(node.func, "attr", getattr(node.func, "id", "")) == "join":
-            return True
-        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Div)) and mentions(node.left):
-            return True
-        if isinstance(node, ast.JoinedStr) and len(node.values) >= 2 and mentions(node.values[0]):
-            return True
-    return False
+    return any(len(node.args) >= 2 and mentions(node.args[0])
+               and getattr(node.func, "attr", getattr(node.func, "id", "")) == "join"
+               for node in score.own_of(function, ast.Call)) \
+        or any(isinstance(node.op, (ast.Add, ast.Div)) and mentions(node.left) for node in score.own_of(function, ast.BinOp)) \
+        or any(len(node.values) >= 2 and mentions(node.values[0]) for node in score.own_of(function, ast.JoinedStr))
 
 
 def _runtime_placeholders(ctx) -> bool:
@@ -179,8 +175,7 @@ def _what_load_model_loads(ctx, score: ModuleModel, load_model) -> str | None:
         seen.add(id(node))
         scopes = [item for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))] \
             if isinstance(node, ast.ClassDef) else [node]  # a class: what its methods do
-        nodes = [child for scope in scopes for child in score.own(scope)]
-        for call in [n for n in nodes if isinstance(n, ast.Call)]:
+        for call in [call for scope in scopes for call in score.own_of(scope, ast.Call)]:
             if isinstance(call.func, ast.Name) and call.func.id in local:
                 pending.append(local[call.func.id])
                 continue

@@ -167,7 +167,8 @@ def _with_handles(site: CallSite) -> dict[str, ast.expr]:
     """`with open(path) as handle` in the call's function (or module level): handle name -> the path expression."""
     handles = {}
     for node in site.module.own(site.function):
-        if isinstance(node, (ast.With, ast.AsyncWith)):
+        kind = node.__class__  # parsed trees hold no subclasses of ast's node types
+        if kind is ast.With or kind is ast.AsyncWith:
             for item in node.items:
                 call = item.context_expr
                 if (isinstance(call, ast.Call) and call_name(site.module.imports, call) in OPEN and call.args

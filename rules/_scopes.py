@@ -77,7 +77,7 @@ def module_bound_names(top: symtable.SymbolTable) -> set[str]:
 def undefined_names(module, known: frozenset[str]) -> list[UndefinedName]:
     """Names used somewhere in a module (a semantic model's ModuleModel) that no scope, import or builtin defines."""
     if all(use.id in known or module.visibly_bound(use) for use in module.nodes(ast.Name)
-           if not isinstance(use.ctx, ast.Store)):
+           if use.ctx.__class__ is not ast.Store):  # parsed trees share one exact Store instance
         return []  # every name is bound where Python looks for it: no need for the compiler's tables
     top = symtable.symtable(module.document.text, module.path, "exec")
     bound = module_bound_names(top) | known

@@ -62,18 +62,15 @@ class UnboundFlow:
         self.binds: dict[ast.stmt, set[str]] = defaultdict(set)  # statement -> names it binds itself
         self.bindings: dict[str, list[ast.AST]] = defaultdict(list)
         locals_: set[str] = set()
-        symbol_scope, statement_of = module.symbol_scope, module.statement_of
-        for node in typed(function, ast.Name):
-            if symbol_scope(node) is function:
-                statement = statement_of(node)
-                context = node.ctx.__class__
-                if context is ast.Load or context is ast.Del:
-                    self.uses[statement].append(node)
-                if context is not ast.Load:
-                    locals_.add(node.id)
-                    if context is ast.Store:
-                        self.binds[statement].add(node.id)
-                        self.bindings[node.id].append(node)
+        for node, statement in module.names_resolved_in(function):
+            context = node.ctx.__class__
+            if context is ast.Load or context is ast.Del:
+                self.uses[statement].append(node)
+            if context is not ast.Load:
+                locals_.add(node.id)
+                if context is ast.Store:
+                    self.binds[statement].add(node.id)
+                    self.bindings[node.id].append(node)
         for node in typed(function, ast.Import) + typed(function, ast.ImportFrom):
             names = {alias.asname or alias.name.split(".")[0] for alias in node.names if alias.name != "*"}
             locals_ |= names

@@ -157,5 +157,4 @@ class ModelGroupPathFromFile(ScoreRule):
 
 
 def _uses(score: ModuleModel, function, name: str) -> bool:
-    return any(isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)
-               for node in score.own(function))
+    return any(node.id == name and isinstance(node.ctx, ast.Load) for node in score.own_of(function, ast.Name))

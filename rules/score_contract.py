@@ -428,8 +428,7 @@ class LoadModelReturnsNone(ScoreRule):
             return
         body = body_without_docstring(function)
         module = self.model(ctx).score
-        nodes = module.own(function)
-        if any(isinstance(node, (ast.Yield, ast.YieldFrom)) for node in nodes):
+        if module.own_of(function, ast.Yield) or module.own_of(function, ast.YieldFrom):
             return  # a generator is its own problem, and not None
         name_span = document.name_span(function, "load_model", "def")
         if all(isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)) for s in body):
@@ -441,7 +440,7 @@ class LoadModelReturnsNone(ScoreRule):
             yield self.diagnostic(document.path, document.span(first),
                                   "load_model always raises NotImplementedError; load and return the model")
             return
-        returns_none = [node for node in nodes if isinstance(node, ast.Return) and not module.is_dead(node)
+        returns_none = [node for node in module.own_of(function, ast.Return) if not module.is_dead(node)
                         and (node.value is None or (isinstance(node.value, ast.Constant) and node.value.value is None))]
         for node in returns_none:
             yield self.diagnostic(document.path, document.span(node),

@@ -70,8 +70,8 @@ class OutputKinds:
         target = self.model.resolve(module, call)
         if target is not None and target[1] is not function:
             owner, callee = target
-            kinds = [self.of(node.value, callee, owner, depth) for node in owner.own(callee)
-                     if isinstance(node, ast.Return) and not owner.is_dead(node)]
+            kinds = [self.of(node.value, callee, owner, depth) for node in owner.own_of(callee, ast.Return)
+                     if not owner.is_dead(node)]
             return next((kind for kind in kinds if kind), None)
         return None
 
@@ -123,8 +123,8 @@ class NonSerialisablePrediction(ScoreRule):
         if predict is None:
             return
         kinds = OutputKinds(model)
-        for node in score.own(predict):
-            if isinstance(node, ast.Return) and node.value is not None and not score.is_dead(node):
+        for node in score.own_of(predict, ast.Return):
+            if node.value is not None and not score.is_dead(node):
                 kind = kinds.of(node.value, predict, score)
                 if kind:
                     # What .predict() returns is a guess when the model is not a library's (rules/_kind.py).

@@ -80,10 +80,11 @@ class RequestFlow:
 
         for node in live(ast.Call):
             hit = [argument for argument in _arguments(node) if tainted(argument)]
-            if hit:
-                self.reached.append((module, node, call_name(module.imports, node), hit, via))
+            if not hit:
+                continue  # nothing tainted goes in: neither a finding nor a function to follow
+            self.reached.append((module, node, call_name(module.imports, node), hit, via))
             target = self.model.resolve(module, node)
-            if target is not None and hit:
+            if target is not None:
                 params = _parameters_receiving(target[1], node, tainted)
                 if params:
                     self.run(target[0], target[1], frozenset(params), via + (target[1].name,))

@@ -83,16 +83,18 @@ class SequenceNode(CollectionNode):
     __slots__ = ()
 
 
+# The node classes are never subclassed, so an exact class test answers what isinstance would, without
+# isinstance's slow path for a miss (a call of type.__instancecheck__): these run for every node, often.
 def is_mapping(node: Node | None) -> bool:
-    return isinstance(node, MappingNode)
+    return node.__class__ is MappingNode
 
 
 def is_scalar(node: Node | None) -> bool:
-    return isinstance(node, ScalarNode)
+    return node.__class__ is ScalarNode
 
 
 def key_name(key: Node) -> str | None:
-    return key.value if isinstance(key, ScalarNode) else None
+    return key.value if key.__class__ is ScalarNode else None
 
 
 def is_number(node: Node) -> bool:
@@ -130,7 +132,7 @@ def get(mapping: Node | None, name: str) -> tuple[Node, Node] | None:
     for key, value in reversed(mapping.value):  # the mapping's own pairs win over merged ones
         if key.tag == MERGE:
             merges = True
-        elif isinstance(key, ScalarNode) and key.value == name:
+        elif key.__class__ is ScalarNode and key.value == name:
             return key, value
     if not merges:  # the usual case: no `<<`, so no list of pairs to build
         return None
@@ -150,7 +152,8 @@ def walk_pairs(root: Node | None, path: KeyPath = ()) -> Iterator[tuple[KeyPath,
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if isinstance(node, MappingNode):
+        kind = node.__class__
+        if kind is MappingNode:
             children = []
             for key, value in node.value:
                 name = key_name(key)
@@ -158,7 +161,7 @@ def walk_pairs(root: Node | None, path: KeyPath = ()) -> Iterator[tuple[KeyPath,
                 yield child_path, key, value
                 children.append((child_path, value))
             stack.extend(reversed(children))
-        elif isinstance(node, SequenceNode):
+        elif kind is SequenceNode:
             stack.extend((prefix + ("[]",), item) for item in reversed(node.value))
 
 
@@ -166,19 +169,23 @@ def walk_nodes(root: Node | None) -> Iterator[Node]:
     """Every node reachable from `root` (keys included), each node object once, in document order."""
     seen: set[int] = set()
     stack = [root] if root is not None else []
+    pop, push = stack.pop, stack.append
     while stack:
-        node = stack.pop()
-        if id(node) in seen:
+        node = pop()
+        identity = id(node)
+        if identity in seen:
             continue
-        seen.add(id(node))
+        seen.add(identity)
         yield node
-        if isinstance(node, MappingNode):
-            for key, value in reversed(node.value):
-                stack.extend((value, key))
-        elif isinstance(node, SequenceNode):
+        kind = node.__class__
+        if kind is MappingNode:
+            for key, value in reversed(node.value):  # pushed value first: the key comes out first
+                push(value)
+                push(key)
+        elif kind is SequenceNode:
             stack.extend(reversed(node.value))
 
 
 def walk_scalars(root: Node | None) -> Iterator[ScalarNode]:
     """Every scalar reachable from `root` (keys included), each node once."""
-    return (node for node in walk_nodes(root) if isinstance(node, ScalarNode))
+    return (node for node in walk_nodes(root) if node.__class__ is ScalarNode)

@@ -18,6 +18,12 @@ from typing import NamedTuple
 from artifact_lint.rules._control import UNKNOWN, catches
 
 LOOPS = (ast.For, ast.AsyncFor, ast.While)
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+ASSIGNMENTS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign})  # evaluate their value before they bind
+# Statements whose only effect on the flow is to bind what they bind (the fall-through of _statement).
+SIMPLE = frozenset({ast.Assign, ast.AnnAssign, ast.Import, ast.ImportFrom, ast.Pass, ast.Global, ast.Nonlocal,
+                    ast.Assert, *DEFINITIONS})
+EMPTY: frozenset[str] = frozenset()
 
 
 class UnboundUse(NamedTuple):
@@ -54,34 +60,36 @@ class UnboundFlow:
         self.module = module
         self.function = function
         self.truth = module.truth_in(function)
+        self._ends = module.control.completion(self.truth).statement  # never_completes for one statement
         typed = module.own_of
         declared = {name for kind in (ast.Global, ast.Nonlocal) for node in typed(function, kind) for name in node.names}
-        parameters = {a.arg for a in function.args.posonlyargs + function.args.args + function.args.kwonlyargs}
-        parameters |= {a.arg for a in (function.args.vararg, function.args.kwarg) if a is not None}
-        self.uses: dict[ast.stmt, list[ast.Name]] = defaultdict(list)  # statement -> uses it evaluates itself
-        self.binds: dict[ast.stmt, set[str]] = defaultdict(set)  # statement -> names it binds itself
-        self.bindings: dict[str, list[ast.AST]] = defaultdict(list)
+        arguments = function.args
+        parameters = {a.arg for a in arguments.posonlyargs} | {a.arg for a in arguments.args} | \
+            {a.arg for a in arguments.kwonlyargs} | {a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None}
+        uses: dict[ast.stmt, list[ast.Name]] = defaultdict(list)  # statement -> uses it evaluates itself
+        binds: dict[ast.stmt, set[str]] = defaultdict(set)  # statement -> names it binds itself
+        self.uses, self.binds = uses, binds
+        self._bindings: dict[str, list[ast.AST]] | None = None  # name -> its bindings, for _excused (rarely asked)
         locals_: set[str] = set()
+        load, store = ast.Load, ast.Store
         for node, statement in module.names_resolved_in(function):
             context = node.ctx.__class__
-            if context is ast.Load or context is ast.Del:
-                self.uses[statement].append(node)
-            if context is not ast.Load:
-                locals_.add(node.id)
-                if context is ast.Store:
-                    self.binds[statement].add(node.id)
-                    self.bindings[node.id].append(node)
+            if context is load:
+                uses[statement].append(node)
+                continue
+            locals_.add(node.id)
+            if context is store:
+                binds[statement].add(node.id)
+            else:  # del x: a use, then unbound
+                uses[statement].append(node)
         for node in typed(function, ast.Import) + typed(function, ast.ImportFrom):
-            names = {alias.asname or alias.name.split(".")[0] for alias in node.names if alias.name != "*"}
+            names = _imported_names(node)
             locals_ |= names
-            self.binds[node] |= names
-            for name in names:
-                self.bindings[name].append(node)
-        for kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            binds[node] |= names
+        for kind in DEFINITIONS:
             for node in typed(function, kind):
                 locals_.add(node.name)
-                self.binds[node].add(node.name)
-                self.bindings[node.name].append(node)
+                binds[node].add(node.name)
         locals_ |= {node.name for node in typed(function, ast.ExceptHandler) if node.name}
         self.locals = frozenset((locals_ | parameters) - declared)
         self.found: dict[str, UnboundUse] = {}
@@ -90,12 +98,29 @@ class UnboundFlow:
             bound = frozenset(parameters - declared)
             self._block(function.body, State(bound, bound))
 
+    def bindings(self, name: str) -> list[ast.AST]:
+        """The nodes binding `name` in the function (Store names, imports, defs), grouped on first use."""
+        if self._bindings is None:
+            found = self._bindings = defaultdict(list)
+            for node, _ in self.module.names_resolved_in(self.function):
+                if node.ctx.__class__ is ast.Store:
+                    found[node.id].append(node)
+            typed = self.module.own_of
+            for node in typed(self.function, ast.Import) + typed(self.function, ast.ImportFrom):
+                for bound in _imported_names(node):
+                    found[bound].append(node)
+            for kind in DEFINITIONS:
+                for node in typed(self.function, kind):
+                    found[node.name].append(node)
+        return self._bindings.get(name, [])
+
     # -- the flow -----------------------------------------------------------------------------
     def _block(self, body: list[ast.stmt], state: State | None) -> State | None:
+        step = self._statement
         for statement in body:
             if state is None:
                 return None
-            state = self._statement(statement, state)
+            state = step(statement, state)
         return state
 
     def _check(self, statement: ast.stmt, state: State) -> None:
@@ -104,11 +129,11 @@ class UnboundFlow:
         uses = self.uses.get(statement)
         if not uses:
             return
-        own_binds = () if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)) else \
-            self.binds.get(statement, ())
+        own_binds = () if statement.__class__ in ASSIGNMENTS else self.binds.get(statement, ())
+        locals_, must, found = self.locals, state.must, self.found
         for use in uses:
             name = use.id
-            if name not in self.locals or name in state.must or name in own_binds or name in self.found:
+            if name in must or name not in locals_ or name in own_binds or name in found:
                 continue
             if self.module.is_dead(use) or self._excused(use):
                 continue
@@ -117,8 +142,10 @@ class UnboundFlow:
     def _statement(self, statement: ast.stmt, state: State) -> State | None:
         self._check(statement, state)
         binds = self.binds.get(statement)
-        binds = frozenset(binds & self.locals) if binds else frozenset()
-        kind = type(statement)
+        binds = self.locals.intersection(binds) if binds else EMPTY
+        kind = statement.__class__  # parsed trees hold no subclasses of ast's node types
+        if kind in SIMPLE:
+            return state.bind(binds)
         if kind is ast.AugAssign and isinstance(statement.target, ast.Name):
             target = statement.target
             if target.id in self.locals and target.id not in state.must and target.id not in self.found \
@@ -148,7 +175,7 @@ class UnboundFlow:
             return self._try(statement, state)
         if kind is ast.Match:
             return self._match(statement, state)
-        if kind is ast.Expr and self.module.never_completes([statement], self.function):
+        if kind is ast.Expr and self._ends(statement):
             return None  # sys.exit()
         return state.bind(binds)
 
@@ -199,13 +226,17 @@ class UnboundFlow:
             return True
         tests = {ast.dump(s.test) for s in around if isinstance(s, (ast.If, ast.While))}
         loops = {id(s) for s in around if isinstance(s, LOOPS)}
-        for binding in self.bindings.get(use.id, []):
+        for binding in self.bindings(use.id):
             enclosing = list(self.module.statements_around(binding))
             if tests & {ast.dump(s.test) for s in enclosing if isinstance(s, (ast.If, ast.While))}:
                 return True
             if loops & {id(s) for s in enclosing}:
                 return True
         return False
+
+
+def _imported_names(node: ast.Import | ast.ImportFrom) -> set[str]:
+    return {alias.asname or alias.name.split(".")[0] for alias in node.names if alias.name != "*"}
 
 
 def unbound_uses(module, function) -> list[UnboundUse]:

@@ -28,6 +28,7 @@ CODE_SINKS = {
     *OPEN, "os.listdir", "os.remove", "os.unlink", "shutil.rmtree", "shutil.copy", "shutil.copyfile",
 }
 MAX_VIA = 8
+NO_NAMES: frozenset[str] = frozenset()
 # The nodes that pass a value on to a name (`_assignments` knows how each does it).
 ASSIGNING = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)
 
@@ -62,8 +63,10 @@ class RequestFlow:
         self.done.add(key)
         names = set(tainted)
 
+        dead, statement_of = module.control.dead, module.statement_of
+
         def live(kind: type) -> list[ast.AST]:
-            return [node for node in module.own_of(function, kind) if not module.is_dead(node)]
+            return [node for node in module.own_of(function, kind) if statement_of(node) not in dead]
 
         flows = [(self._names(module, target), self._names(module, value))
                  for kind in ASSIGNING for node in live(kind) for target, value in _assignments(node)]
@@ -93,7 +96,14 @@ class RequestFlow:
         """The names an expression reads or binds, computed once per expression."""
         known = self._names_in.get(expression)
         if known is None:
-            known = self._names_in[expression] = frozenset(n.id for n in module.nodes_within(expression))
+            kind = expression.__class__  # a name or a constant holds no other name: no need to ask the index
+            if kind is ast.Name:
+                known = frozenset((expression.id,))
+            elif kind is ast.Constant:
+                known = NO_NAMES
+            else:
+                known = frozenset(n.id for n in module.nodes_within(expression))
+            self._names_in[expression] = known
         return known
 
 

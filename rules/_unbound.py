@@ -38,10 +38,13 @@ class State(NamedTuple):  # a tuple: one is made for nearly every statement the 
     may: frozenset[str]
 
     def bind(self, names) -> "State":
-        return State(self.must | names, self.may | names) if names else self
+        return _new(State, (self.must | names, self.may | names)) if names else self
 
     def unbind(self, names) -> "State":
-        return State(self.must - names, self.may - names) if names else self
+        return _new(State, (self.must - names, self.may - names)) if names else self
+
+
+_new = tuple.__new__  # builds a State without the Python-level __new__ NamedTuple gives it
 
 
 def _meet(states: list[State | None]) -> State | None:
@@ -50,7 +53,7 @@ def _meet(states: list[State | None]) -> State | None:
         return None
     must = frozenset.intersection(*(state.must for state in live))
     may = frozenset.union(*(state.may for state in live))
-    return State(must, may)
+    return _new(State, (must, may))
 
 
 class UnboundFlow:
@@ -61,38 +64,43 @@ class UnboundFlow:
         self.function = function
         self.truth = module.truth_in(function)
         self._ends = module.control.completion(self.truth).statement  # never_completes for one statement
-        typed = module.own_of
-        declared = {name for kind in (ast.Global, ast.Nonlocal) for node in typed(function, kind) for name in node.names}
+        typed = module.own_types(function).get
+        declared = {name for kind in (ast.Global, ast.Nonlocal) for node in typed(kind, ()) for name in node.names}
         arguments = function.args
-        parameters = {a.arg for a in arguments.posonlyargs} | {a.arg for a in arguments.args} | \
-            {a.arg for a in arguments.kwonlyargs} | {a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None}
+        parameters = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg,
+                                      arguments.kwarg) if a is not None}
         uses: dict[ast.stmt, list[ast.Name]] = defaultdict(list)  # statement -> uses it evaluates itself
         binds: dict[ast.stmt, set[str]] = defaultdict(set)  # statement -> names it binds itself
         self.uses, self.binds = uses, binds
         self._bindings: dict[str, list[ast.AST]] | None = None  # name -> its bindings, for _excused (rarely asked)
         locals_: set[str] = set()
+        self.found: dict[str, UnboundUse] = {}
+        reportable = _reportable(module, function, parameters, declared)
+        if reportable is not None and not reportable:
+            self.locals = frozenset()
+            return  # every local is a parameter that stays bound: nothing to find
         load, store = ast.Load, ast.Store
         for node, statement in module.names_resolved_in(function):
             context = node.ctx.__class__
             if context is load:
-                uses[statement].append(node)
+                if reportable is None or node.id in reportable:
+                    uses[statement].append(node)
                 continue
             locals_.add(node.id)
             if context is store:
                 binds[statement].add(node.id)
             else:  # del x: a use, then unbound
                 uses[statement].append(node)
-        for node in typed(function, ast.Import) + typed(function, ast.ImportFrom):
+        for node in [*typed(ast.Import, ()), *typed(ast.ImportFrom, ())]:
             names = _imported_names(node)
             locals_ |= names
             binds[node] |= names
         for kind in DEFINITIONS:
-            for node in typed(function, kind):
+            for node in typed(kind, ()):
                 locals_.add(node.name)
                 binds[node].add(node.name)
-        locals_ |= {node.name for node in typed(function, ast.ExceptHandler) if node.name}
+        locals_ |= {node.name for node in typed(ast.ExceptHandler, ()) if node.name}
         self.locals = frozenset((locals_ | parameters) - declared)
-        self.found: dict[str, UnboundUse] = {}
         self.breaks: list[list[State]] = []
         if self.locals - parameters:  # parameters start bound: only `del` can unbind them
             bound = frozenset(parameters - declared)
@@ -105,12 +113,12 @@ class UnboundFlow:
             for node, _ in self.module.names_resolved_in(self.function):
                 if node.ctx.__class__ is ast.Store:
                     found[node.id].append(node)
-            typed = self.module.own_of
-            for node in typed(self.function, ast.Import) + typed(self.function, ast.ImportFrom):
+            typed = self.module.own_types(self.function).get
+            for node in [*typed(ast.Import, ()), *typed(ast.ImportFrom, ())]:
                 for bound in _imported_names(node):
                     found[bound].append(node)
             for kind in DEFINITIONS:
-                for node in typed(self.function, kind):
+                for node in typed(kind, ()):
                     found[node.name].append(node)
         return self._bindings.get(name, [])
 
@@ -123,12 +131,9 @@ class UnboundFlow:
             state = step(statement, state)
         return state
 
-    def _check(self, statement: ast.stmt, state: State) -> None:
+    def _check(self, statement: ast.stmt, state: State, uses: list[ast.Name]) -> None:
         # A name the statement itself binds (a walrus in a condition, a loop target) is bound before its other uses;
         # an assignment evaluates its value first.
-        uses = self.uses.get(statement)
-        if not uses:
-            return
         own_binds = () if statement.__class__ in ASSIGNMENTS else self.binds.get(statement, ())
         locals_, must, found = self.locals, state.must, self.found
         for use in uses:
@@ -140,7 +145,9 @@ class UnboundFlow:
             self.found[name] = UnboundUse(use, certain=name not in state.may)
 
     def _statement(self, statement: ast.stmt, state: State) -> State | None:
-        self._check(statement, state)
+        uses = self.uses.get(statement)
+        if uses:
+            self._check(statement, state, uses)
         binds = self.binds.get(statement)
         binds = self.locals.intersection(binds) if binds else EMPTY
         kind = statement.__class__  # parsed trees hold no subclasses of ast's node types
@@ -180,7 +187,7 @@ class UnboundFlow:
         return state.bind(binds)
 
     def _everything_may(self, state: State) -> State:
-        return State(state.must, self.locals)
+        return _new(State, (state.must, self.locals))
 
     def _loop(self, statement, state: State, binds: frozenset[str]) -> State | None:
         self.breaks.append([])
@@ -233,6 +240,19 @@ class UnboundFlow:
             if loops & {id(s) for s in enclosing}:
                 return True
         return False
+
+
+def _reportable(module, function, parameters: set[str], declared: set[str]) -> set[str] | None:
+    """The names whose uses the flow may report (a superset), from the scope's bindings in the index: the
+    others are globals, builtins, or parameters nothing unbinds (no `del`, no `except ... as`), which stay
+    bound on every path. None when a class body in the function binds names too (the flow counts those)."""
+    typed = module.own_types(function).get
+    if typed(ast.ClassDef, ()):
+        return None
+    unsettled = {handler.name for handler in typed(ast.ExceptHandler, ()) if handler.name}
+    for node in typed(ast.Delete, ()):
+        unsettled |= {name.id for target in node.targets for name in ast.walk(target) if name.__class__ is ast.Name}
+    return set(module.stores.get(id(function), ())) - declared - (parameters - unsettled)
 
 
 def _imported_names(node: ast.Import | ast.ImportFrom) -> set[str]:

@@ -63,13 +63,14 @@ class RequestFlow:
         self.done.add(key)
         names = set(tainted)
 
-        dead, statement_of = module.control.dead, module.statement_of
+        dead, statement_of, typed, names_of = module.control.dead, module.statement_of, module.own_types(function).get, \
+            self._names
 
         def live(kind: type) -> list[ast.AST]:
-            return [node for node in module.own_of(function, kind) if statement_of(node) not in dead]
+            return [node for node in typed(kind, ()) if statement_of(node) not in dead]
 
-        flows = [(self._names(module, target), self._names(module, value))
-                 for kind in ASSIGNING for node in live(kind) for target, value in _assignments(node)]
+        flows = [(names_of(module, target), names_of(module, value))
+                 for kind in ASSIGNING if typed(kind) for node in live(kind) for target, value in _assignments(node)]
         changed = True
         while changed:  # propagate through assignments until nothing new is tainted
             changed = False
@@ -79,7 +80,9 @@ class RequestFlow:
                     changed = True
 
         def tainted(expression: ast.AST) -> bool:
-            return bool(self._names(module, expression) & names)
+            if expression.__class__ is ast.Name:  # most arguments: no names to gather
+                return expression.id in names
+            return bool(names_of(module, expression) & names)
 
         for node in live(ast.Call):
             hit = [argument for argument in _arguments(node) if tainted(argument)]
@@ -122,7 +125,8 @@ def _assignments(node: ast.AST):
 
 
 def _arguments(call: ast.Call) -> list[ast.expr]:
-    return [*call.args, *(k.value for k in call.keywords)]
+    """The call's argument expressions (its own list when it has no keywords: read it, do not change it)."""
+    return [*call.args, *[k.value for k in call.keywords]] if call.keywords else call.args
 
 
 def _parameters_receiving(function: FunctionNode, call: ast.Call, tainted) -> set[str]:

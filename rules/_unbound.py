@@ -149,10 +149,15 @@ class UnboundFlow:
         if uses:
             self._check(statement, state, uses)
         binds = self.binds.get(statement)
-        binds = self.locals.intersection(binds) if binds else EMPTY
         kind = statement.__class__  # parsed trees hold no subclasses of ast's node types
+        if binds is None:
+            if kind is ast.Expr or kind is ast.Return:  # the commonest statements binding nothing
+                return None if kind is ast.Return or self._ends(statement) else state
+            binds = EMPTY
+        else:
+            binds = self.locals.intersection(binds)
         if kind in SIMPLE:
-            return state.bind(binds)
+            return state.bind(binds) if binds else state
         if kind is ast.AugAssign and isinstance(statement.target, ast.Name):
             target = statement.target
             if target.id in self.locals and target.id not in state.must and target.id not in self.found \

@@ -13,6 +13,8 @@ empty value sits right after its `:` or `-`.
 
 from __future__ import annotations
 
+import re
+
 from artifact_lint.parsers.yaml_nodes import (
     BOOL, FLOAT, INT, MAP, MERGE, NULL, SEQ, STR, VALUE, MappingNode, Node, ScalarNode, SequenceNode,
 )
@@ -31,6 +33,13 @@ _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 # A plain scalar starting with none of these is certainly a str (no indicator, no resolver): most keys and values.
 _ORDINARY_FIRST = frozenset(_RESOLVED_FIRST | _INDICATORS)
 
+
+# The usual line, `key:` alone or with a one-line single-quoted, double-quoted or plain value, read in one match
+# exactly as key(), value() and scalar() read it; any other line (quoted keys, comments, escapes, flow, `''`) is
+# theirs. Group 1 is the key, 2-4 the value's text; a key of a letter or `_` then word characters is a str unless
+# it is a bool or null word, a plain value is checked by plain_node.
+_SIMPLE_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]{0,200}):(?:$| +(?:'([^']*)'|\"([^\"\\]*)\"|([^\s#'\"][^#]*?)) *$)",
+                          re.ASCII)
 
 # The reader gives its nodes plain (index, line, column) tuples for marks: they become Marks when read.
 Position = tuple[int, int, int]
@@ -193,17 +202,45 @@ class _Reader:
         pairs = []
         content = self.content
         count = len(content)
+        lines, starts = self.lines, self.starts
         while True:
             line = content[k][0]
-            found = self.key(line, column)
-            if found is None:
-                raise _Decline
-            value, k = self.value(k, line, found[1], column)
-            pairs.append((found[0], value))
+            simple = _SIMPLE_PAIR.match(lines[line], column)
+            if simple is not None:  # what key() and value() would read, in one match
+                key, value = self.simple_pair(simple, line, starts[line])
+                if value is None:  # `key:` and nothing after it: the value is a block below, or null
+                    value, k = self.value(k, line, simple.end(1) + 1, column)
+                else:
+                    k += 1
+                pairs.append((key, value))
+            else:
+                found = self.key(line, column)
+                if found is None:
+                    raise _Decline
+                value, k = self.value(k, line, found[1], column)
+                pairs.append((found[0], value))
             if k == count or content[k][1] < column:
                 return MappingNode(MAP, pairs, pairs[0][0]._start, self.end_mark(k, column)), k
             if content[k][1] > column:
                 raise _Decline  # a continuation line or a misindented key
+
+    def simple_pair(self, match, line: int, start: int) -> tuple[ScalarNode, ScalarNode | None]:
+        """The key and one-line value (None: none on the line) of a _SIMPLE_PAIR match on `line`, which starts at `start`."""
+        name = match.group(1)
+        column, end = match.span(1)
+        key = ScalarNode(BOOL if name in _BOOLS else NULL if name in _NULLS else STR, name,
+                         (start + column, line, column), (start + end, line, end), "")
+        group = match.lastindex
+        if group == 1:
+            return key, None
+        text = match.group(group)
+        column, end = match.span(group)
+        if group == 4:
+            if ": " in text or text.endswith(":"):
+                raise _Decline
+            return key, self.plain_node(text, line, column)
+        return key, ScalarNode(STR, text, (start + column - 1, line, column - 1), (start + end + 1, line, end + 1),
+                               "'" if group == 2 else '"')
 
     def sequence(self, k: int, column: int, indentless: bool) -> tuple[SequenceNode, int]:
         """A block sequence whose `-` are at `column`; `indentless` when it is a mapping value at the mapping's indentation."""

@@ -113,6 +113,9 @@ class DuplicateKey(RuntimeRule):
         for node in runtime_tree(root).nodes:
             if node.__class__ is not MappingNode or len(node.value) < 2:
                 continue
+            keys = [(key.tag, key.value) for key, _ in node.value if key.__class__ is ScalarNode]
+            if len(set(keys)) == len(keys):
+                continue  # the usual mapping: no key twice
             first_seen: dict = {}
             for key, _ in node.value:
                 if not is_scalar(key):

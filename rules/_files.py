@@ -6,7 +6,7 @@ import ast
 from typing import NamedTuple
 
 from artifact_lint.rules._fold import Folded, fold
-from artifact_lint.rules._imports import call_name
+from artifact_lint.rules._imports import ALIASES, call_name
 from artifact_lint.rules._semantic import CallSite
 
 # qualified call name (".name" = a method on any object) -> the path argument: position, keyword, or "self"
@@ -57,15 +57,34 @@ def _opens_for_writing(call: ast.Call, site: CallSite) -> bool:
     return folded is not None and bool(WRITE_MODES & set(folded.text))
 
 
+# name -> (position, keyword, writes); writes None: open's mode decides. READS' argument wins over WRITES'.
+_ACCESS = {**{name: (*spec, True) for name, spec in WRITES.items()},
+           **{name: (*spec, True if name in WRITES else None if name in OPEN else False) for name, spec in READS.items()}}
+# The last part of every name above: a method call named otherwise is neither, whatever it is called on.
+_LAST_PARTS = frozenset(name.rsplit(".", 1)[-1] for name in _ACCESS)
+
+
 def file_access(site: CallSite) -> FileAccess | None:
     """The file this call reads or writes, when its path folds to something certain."""
     call = site.call
-    name = call_name(site.env.imports, call)
-    lookup = name if name in READS or name in WRITES else "." + name.rsplit(".", 1)[-1] if "." in name else name
-    if lookup not in READS and lookup not in WRITES:
+    func = call.func
+    # Most calls are neither: tell without qualifying the name. `x.attr(...)` is named `....attr` or `.attr`;
+    # a bare name that no import or alias renames is called as written.
+    if func.__class__ is ast.Attribute:
+        if func.attr not in _LAST_PARTS:
+            return None
+    elif func.__class__ is ast.Name and func.id not in _ACCESS and func.id not in ALIASES \
+            and func.id not in site.env.imports.names:
         return None
-    writes = lookup in WRITES or (lookup in OPEN and _opens_for_writing(call, site))
-    position, keyword = READS.get(lookup) or WRITES[lookup]
+    name = call_name(site.env.imports, call)
+    spec = _ACCESS.get(name)
+    if spec is None and "." in name:
+        spec = _ACCESS.get("." + name.rsplit(".", 1)[-1])
+    if spec is None:
+        return None
+    position, keyword, writes = spec
+    if writes is None:
+        writes = _opens_for_writing(call, site)
     argument = file_argument(call, position, keyword)
     folded = fold(argument, site.env) if argument is not None else None
     if folded is None:
@@ -79,5 +98,6 @@ def file_accesses(ctx) -> list[FileAccess]:
 
     def compute():
         model = SemanticModel.of(ctx)
-        return [access for site in model.all_calls() if not site.dead and (access := file_access(site)) is not None]
+        # the cheap test first: few calls touch files, and those few are then asked whether they can run
+        return [access for site in model.all_calls() if (access := file_access(site)) is not None and not site.dead]
     return ctx.cached("score.file_access", compute)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import weakref
 from collections.abc import Iterator
@@ -10,7 +11,9 @@ from typing import NamedTuple
 from artifact_lint.diagnostics import Edit, Position, Span
 from artifact_lint.documents import YamlDocument, node_span
 from artifact_lint.registry import Rule
-from artifact_lint.parsers.yaml_nodes import MappingNode, Node, SequenceNode, get, is_mapping, is_scalar, key_name, walk_pairs
+from artifact_lint.parsers.yaml_nodes import (
+    MappingNode, Node, SequenceNode, get, is_mapping, is_scalar, key_name, walk_nodes, walk_pairs,
+)
 
 MODEL_ARTIFACT_VERSION = "MODEL_ARTIFACT_VERSION"
 MODEL_DEPLOYMENT = "MODEL_DEPLOYMENT"
@@ -60,26 +63,47 @@ class RuntimeRule(Rule):
 
 
 def conda_env(root: Node) -> MappingNode | None:
-    return _env_facts(root)[0]
+    return runtime_tree(root).env
 
 
-# root node -> (INFERENCE_CONDA_ENV, the misplaced INFERENCE_* keys): a dozen rules ask each artifact,
-# and finding the misplaced keys walks the whole file. Keyed on the node itself, so it lives as long
-# as that artifact's parsed runtime.yaml.
-_ENV_FACTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+class RuntimeTree:
+    """What a dozen rules ask of one parsed runtime.yaml, each found once: INFERENCE_CONDA_ENV, the misplaced
+    INFERENCE_* keys, and the file's nodes and pairs (walked once for all the rules that scan the whole file)."""
 
-
-def _env_facts(root: Node) -> tuple[MappingNode | None, tuple[tuple[tuple, Node, Node], ...]]:
-    facts = _ENV_FACTS.get(root) if root is not None else None
-    if facts is None:
+    def __init__(self, root: Node | None):
         deployment = get(root, MODEL_DEPLOYMENT)
         env = get(deployment[1], INFERENCE_CONDA_ENV) if deployment else None
-        misplaced = tuple((path, key, value) for path, key, value in walk_pairs(root)
-                          if path[-1] in ENV_KEYS and path[:-1] != (MODEL_DEPLOYMENT, INFERENCE_CONDA_ENV))
-        facts = (env[1] if env and is_mapping(env[1]) else None, misplaced)
-        if root is not None:
-            _ENV_FACTS[root] = facts
-    return facts
+        self.env = env[1] if env and is_mapping(env[1]) else None
+        self.pairs = list(walk_pairs(root))  # (key path, key, value), each mapping once
+        self.misplaced = tuple(pair for pair in self.pairs
+                               if pair[0][-1] in ENV_KEYS and pair[0][:-1] != (MODEL_DEPLOYMENT, INFERENCE_CONDA_ENV))
+        self._root = weakref.ref(root) if root is not None else None
+
+    @functools.cached_property
+    def nodes(self) -> list[Node]:
+        """Every node (keys included), each once, in document order."""
+        return list(walk_nodes(self._root() if self._root is not None else None))
+
+
+# The last root asked about and its tree: rules ask the same artifact's root dozens of times in a row,
+# and an identity test is cheaper than any dictionary. The weak reference's callback drops the tree
+# with the root, so the tree lives exactly as long as that artifact's parsed runtime.yaml.
+_LAST: list = []
+
+
+def _forget(reference) -> None:
+    if _LAST and _LAST[0] is reference:
+        _LAST.clear()
+
+
+def runtime_tree(root: Node | None) -> RuntimeTree:
+    """The shared facts of `root`, built on the first question about it."""
+    if _LAST and _LAST[0]() is root and root is not None:
+        return _LAST[1]
+    tree = RuntimeTree(root)
+    if root is not None:
+        _LAST[:] = (weakref.ref(root, _forget), tree)
+    return tree
 
 
 class Found(NamedTuple):
@@ -108,7 +132,7 @@ def find_env_key(root: Node, name: str) -> Found | None:
 
 
 def misplaced_env_keys(root: Node) -> Iterator[tuple[tuple, Node, Node]]:
-    return iter(_env_facts(root)[1])
+    return iter(runtime_tree(root).misplaced)
 
 
 def anchor_span(root: Node) -> Span | None:

@@ -21,10 +21,11 @@ from artifact_lint.rules._runtime import (
     loads_as,
     misplaced_env_keys,
     replace_value,
+    runtime_tree,
 )
 from artifact_lint.rules._samples import PROVENANCE, RUNTIME_YAML, artifact, runtime_yaml
 from artifact_lint.parsers.yaml_nodes import (
-    NULL, MappingNode, Node, get, is_mapping, is_number, is_scalar, key_name, walk_nodes, walk_scalars,
+    NULL, MappingNode, Node, ScalarNode, get, is_mapping, is_number, is_scalar, key_name, walk_scalars,
 )
 
 
@@ -109,9 +110,12 @@ class DuplicateKey(RuntimeRule):
     ]
 
     def check_runtime(self, ctx, document, root):
-        for node in walk_nodes(root):
-            if not is_mapping(node):
+        for node in runtime_tree(root).nodes:
+            if node.__class__ is not MappingNode or len(node.value) < 2:
                 continue
+            keys = [(key.tag, key.value) for key, _ in node.value if key.__class__ is ScalarNode]
+            if len(set(keys)) == len(keys):
+                continue  # the usual mapping: no key twice
             first_seen: dict = {}
             for key, _ in node.value:
                 if not is_scalar(key):
@@ -315,11 +319,17 @@ class PlaceholderValue(RuntimeRule):
     ]
 
     def check_runtime(self, ctx, document, root):
+        # `<` before the search: almost no value holds one. A NOT_FOUND counts only inside MODEL_DEPLOYMENT,
+        # which is walked only when the file holds one at all.
+        found = [node for node in runtime_tree(root).nodes if node.__class__ is ScalarNode and (
+            "<" in node.value and is_placeholder(node.value) or node.value.strip() == "NOT_FOUND")]
+        if not found:
+            return
         sentinels = set()
         deployment = get(root, MODEL_DEPLOYMENT)
         if deployment is not None:
             sentinels = {id(node) for node in walk_scalars(deployment[1]) if node.value.strip() == "NOT_FOUND"}
-        for node in walk_scalars(root):
+        for node in found:
             if is_placeholder(node.value) or id(node) in sentinels:
                 yield self.diagnostic(document.path, node_span(node),
                                       f"placeholder {node.value!r} left in runtime.yaml; replace it with the real value")
@@ -374,17 +384,17 @@ class UnknownKey(RuntimeRule):
 
     def check_runtime(self, ctx, document, root):
         seen: set[int] = set()
-        stack = [((), root)]
+        stack = [((), root, KNOWN_LAYOUT)]  # each entry with the layout known at its path (_layout_at)
         while stack:
-            path, mapping = stack.pop()
-            layout = _layout_at(path)
-            if id(mapping) in seen or not isinstance(layout, dict) or not is_mapping(mapping):
+            path, mapping, layout = stack.pop()
+            if id(mapping) in seen or mapping.__class__ is not MappingNode:
                 continue
             seen.add(id(mapping))
             for key, value in mapping.value:
                 name = key_name(key)
                 if name in layout:
-                    stack.append((path + (name,), value))
+                    if layout[name] is not None:  # a leaf holds no keys to check
+                        stack.append((path + (name,), value, layout[name]))
                 elif name is not None and name not in ENV_KEYS and name != "<<":
                     yield self._unknown(document, path, mapping, key, layout)
 

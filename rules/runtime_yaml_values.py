@@ -26,10 +26,11 @@ from artifact_lint.rules._runtime import (
     loads_as,
     python_minor,
     replace_value,
+    runtime_tree,
 )
 from artifact_lint.rules._samples import RUNTIME_YAML, SERVICE_PACK_PATH, artifact, runtime_yaml
 from artifact_lint.service_packs import knowledge
-from artifact_lint.parsers.yaml_nodes import FLOAT, is_blank, is_number, walk_pairs
+from artifact_lint.parsers.yaml_nodes import FLOAT, is_blank, is_number
 
 PUBLISHED_PATH = "oci://my-bucket@mynamespace/conda_environments/cpu/churn/1.0/churn_v1_0"
 PUBLISHED = artifact({"runtime.yaml": runtime_yaml(path=PUBLISHED_PATH, slug="''", env_type="published")})
@@ -208,7 +209,7 @@ class VersionAsNumber(RuntimeRule):
     ]
 
     def check_runtime(self, ctx, document, root):
-        for path, _, value in walk_pairs(root):
+        for path, _, value in runtime_tree(root).pairs:
             if path[-1] not in VERSION_KEYS or not is_number(value) or not VERSION_TEXT.match(value.value):
                 continue  # a version that is wrong even as text is RTY106's
             written, read = value.value, _as_yaml_reads_it(value)

@@ -45,15 +45,36 @@ class Mark(tuple):
         return f"Mark({self[0]}, {self[1]}, {self[2]})"
 
 
-class Node:
-    # Weak-referenceable: rules keep facts about a root in a WeakKeyDictionary.
-    __slots__ = ("tag", "value", "start_mark", "end_mark", "__weakref__")
+_as_mark = tuple.__new__
 
-    def __init__(self, tag: str, value, start_mark: Mark | None, end_mark: Mark | None):
+
+class Node:
+    """A composed node. Its marks may be given as plain (index, line, column) tuples, as the fast reader does:
+    they become Marks when first read. A Mark costs four times a tuple to make, and of the hundred a
+    runtime.yaml holds, the rules read a handful (where they report, or fix)."""
+
+    # Weak-referenceable: rules keep facts about a root behind a weak reference to it.
+    __slots__ = ("tag", "value", "_start", "_end", "__weakref__")
+
+    def __init__(self, tag: str, value, start_mark: Mark | tuple | None, end_mark: Mark | tuple | None):
         self.tag = tag
         self.value = value
-        self.start_mark = start_mark
-        self.end_mark = end_mark
+        self._start = start_mark
+        self._end = end_mark
+
+    @property
+    def start_mark(self) -> Mark | None:
+        mark = self._start
+        if mark.__class__ is tuple:
+            mark = self._start = _as_mark(Mark, mark)
+        return mark
+
+    @property
+    def end_mark(self) -> Mark | None:
+        mark = self._end
+        if mark.__class__ is tuple:
+            mark = self._end = _as_mark(Mark, mark)
+        return mark
 
 
 class ScalarNode(Node):
@@ -61,11 +82,11 @@ class ScalarNode(Node):
 
     __slots__ = ("style",)
 
-    def __init__(self, tag: str, value: str, start_mark: Mark, end_mark: Mark, style: str | None = ""):
+    def __init__(self, tag: str, value: str, start_mark: Mark | tuple, end_mark: Mark | tuple, style: str | None = ""):
         self.tag = tag
         self.value = value
-        self.start_mark = start_mark
-        self.end_mark = end_mark
+        self._start = start_mark
+        self._end = end_mark
         self.style = style
 
 

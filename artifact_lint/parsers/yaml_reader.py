@@ -13,8 +13,10 @@ empty value sits right after its `:` or `-`.
 
 from __future__ import annotations
 
+import re
+
 from artifact_lint.parsers.yaml_nodes import (
-    BOOL, FLOAT, INT, MAP, MERGE, NULL, SEQ, STR, VALUE, MappingNode, Mark, Node, ScalarNode, SequenceNode,
+    BOOL, FLOAT, INT, MAP, MERGE, NULL, SEQ, STR, VALUE, MappingNode, Node, ScalarNode, SequenceNode,
 )
 
 _BOOLS = frozenset("yes Yes YES no No NO true True TRUE false False FALSE on On ON off Off OFF".split())
@@ -28,9 +30,19 @@ _DIGITS = frozenset("0123456789")
 _LONGEST_KEY = 1000
 # Characters that cannot start a plain scalar (`-` can, before a non-space).
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+# A plain scalar starting with none of these is certainly a str (no indicator, no resolver): most keys and values.
+_ORDINARY_FIRST = frozenset(_RESOLVED_FIRST | _INDICATORS)
 
 
-_new_mark = tuple.__new__  # Mark(...) without the Python-level __new__: the reader makes thousands
+# The usual line, `key:` alone or with a one-line single-quoted, double-quoted or plain value, read in one match
+# exactly as key(), value() and scalar() read it; any other line (quoted keys, comments, escapes, flow, `''`) is
+# theirs. Group 1 is the key, 2-4 the value's text; a key of a letter or `_` then word characters is a str unless
+# it is a bool or null word, a plain value is checked by plain_node.
+_SIMPLE_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]{0,200}):(?:$| +(?:'([^']*)'|\"([^\"\\]*)\"|([^\s#'\"][^#]*?)) *$)",
+                          re.ASCII)
+
+# The reader gives its nodes plain (index, line, column) tuples for marks: they become Marks when read.
+Position = tuple[int, int, int]
 
 
 class _Decline(Exception):
@@ -137,16 +149,27 @@ class _Reader:
                 continue
             content.append((number, indent))
 
-    def mark(self, line: int, column: int) -> Mark:
-        return _new_mark(Mark, (self.starts[line] + column, line, column))
+    def mark(self, line: int, column: int) -> Position:
+        return (self.starts[line] + column, line, column)
 
     def scalar_node(self, tag: str, value: str, line: int, column: int, end: int, style: str = "") -> ScalarNode:
         """A one-line scalar from `column` to `end` on `line`."""
         start = self.starts[line]
-        return ScalarNode(tag, value, _new_mark(Mark, (start + column, line, column)),
-                          _new_mark(Mark, (start + end, line, end)), style)
+        return ScalarNode(tag, value, (start + column, line, column), (start + end, line, end), style)
 
-    def end_mark(self, k: int, column: int) -> Mark:
+    def plain_node(self, value: str, line: int, column: int) -> ScalarNode:
+        """The plain scalar `value` at `column` on `line`; _Decline when it cannot start so or its type is uncertain."""
+        first = value[:1]
+        if not first or first in _ORDINARY_FIRST:
+            if not _plain_start(value):
+                raise _Decline
+            tag = _plain_tag(value)
+        else:
+            tag = STR
+        start = self.starts[line] + column
+        return ScalarNode(tag, value, (start, line, column), (start + len(value), line, column + len(value)), "")
+
+    def end_mark(self, k: int, column: int) -> Position:
         """Where a block collection at `column` ending before content line `k` ends: that line's first token, else
         the text's end, which libyaml moves to the start of a further line before closing collections that
         are not indented past the last line's length."""
@@ -156,8 +179,8 @@ class _Reader:
         last = len(self.lines) - 1
         length = len(self.lines[last])
         if column > length or not length:
-            return Mark(len(self.text), last, length)
-        return Mark(len(self.text), last + 1, 0)
+            return (len(self.text), last, length)
+        return (len(self.text), last + 1, 0)
 
     def document(self) -> Node | None:
         if not self.content:
@@ -179,17 +202,45 @@ class _Reader:
         pairs = []
         content = self.content
         count = len(content)
+        lines, starts = self.lines, self.starts
         while True:
             line = content[k][0]
-            found = self.key(line, column)
-            if found is None:
-                raise _Decline
-            value, k = self.value(k, line, found[1], column)
-            pairs.append((found[0], value))
+            simple = _SIMPLE_PAIR.match(lines[line], column)
+            if simple is not None:  # what key() and value() would read, in one match
+                key, value = self.simple_pair(simple, line, starts[line])
+                if value is None:  # `key:` and nothing after it: the value is a block below, or null
+                    value, k = self.value(k, line, simple.end(1) + 1, column)
+                else:
+                    k += 1
+                pairs.append((key, value))
+            else:
+                found = self.key(line, column)
+                if found is None:
+                    raise _Decline
+                value, k = self.value(k, line, found[1], column)
+                pairs.append((found[0], value))
             if k == count or content[k][1] < column:
-                return MappingNode(MAP, pairs, pairs[0][0].start_mark, self.end_mark(k, column)), k
+                return MappingNode(MAP, pairs, pairs[0][0]._start, self.end_mark(k, column)), k
             if content[k][1] > column:
                 raise _Decline  # a continuation line or a misindented key
+
+    def simple_pair(self, match, line: int, start: int) -> tuple[ScalarNode, ScalarNode | None]:
+        """The key and one-line value (None: none on the line) of a _SIMPLE_PAIR match on `line`, which starts at `start`."""
+        name = match.group(1)
+        column, end = match.span(1)
+        key = ScalarNode(BOOL if name in _BOOLS else NULL if name in _NULLS else STR, name,
+                         (start + column, line, column), (start + end, line, end), "")
+        group = match.lastindex
+        if group == 1:
+            return key, None
+        text = match.group(group)
+        column, end = match.span(group)
+        if group == 4:
+            if ": " in text or text.endswith(":"):
+                raise _Decline
+            return key, self.plain_node(text, line, column)
+        return key, ScalarNode(STR, text, (start + column - 1, line, column - 1), (start + end + 1, line, end + 1),
+                               "'" if group == 2 else '"')
 
     def sequence(self, k: int, column: int, indentless: bool) -> tuple[SequenceNode, int]:
         """A block sequence whose `-` are at `column`; `indentless` when it is a mapping value at the mapping's indentation."""
@@ -265,9 +316,9 @@ class _Reader:
         value = text[column:colon]
         if value.endswith(" "):
             value = value.rstrip(" ")
-        if colon - column > _LONGEST_KEY or not _plain_start(value):
+        if colon - column > _LONGEST_KEY:
             raise _Decline
-        return self.scalar_node(_plain_tag(value), value, line, column, column + len(value)), colon + 1
+        return self.plain_node(value, line, column), colon + 1
 
     def scalar(self, line: int, column: int) -> ScalarNode:
         """A scalar that is the rest of the line (a comment may follow)."""
@@ -282,9 +333,9 @@ class _Reader:
         value = text[column:comment] if comment >= 0 else text[column:]
         if value.endswith(" "):
             value = value.rstrip(" ")
-        if not _plain_start(value) or ": " in value or value.endswith(":"):
+        if ": " in value or value.endswith(":"):
             raise _Decline
-        return self.scalar_node(_plain_tag(value), value, line, column, column + len(value))
+        return self.plain_node(value, line, column)
 
     @staticmethod
     def quoted_end(text: str, column: int) -> int:

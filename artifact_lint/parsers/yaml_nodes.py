@@ -45,7 +45,9 @@ class Mark(tuple):
         return f"Mark({self[0]}, {self[1]}, {self[2]})"
 
 
-_as_mark = tuple.__new__
+def _marked(mark: Mark | tuple | None) -> Mark | None:
+    """The Mark a node's plain (index, line, column) tuple stands for; a Mark or None as it is."""
+    return tuple.__new__(Mark, mark) if mark.__class__ is tuple else mark
 
 
 class Node:
@@ -64,16 +66,12 @@ class Node:
 
     @property
     def start_mark(self) -> Mark | None:
-        mark = self._start
-        if mark.__class__ is tuple:
-            mark = self._start = _as_mark(Mark, mark)
+        self._start = mark = _marked(self._start)
         return mark
 
     @property
     def end_mark(self) -> Mark | None:
-        mark = self._end
-        if mark.__class__ is tuple:
-            mark = self._end = _as_mark(Mark, mark)
+        self._end = mark = _marked(self._end)
         return mark
 
 

@@ -87,22 +87,28 @@ class RuntimeTree:
 
 # The last root asked about and its tree: rules ask the same artifact's root dozens of times in a row,
 # and an identity test is cheaper than any dictionary. The weak reference's callback drops the tree
-# with the root, so the tree lives exactly as long as that artifact's parsed runtime.yaml.
-_LAST: list = []
+# with the root, so the tree lives exactly as long as that artifact's parsed runtime.yaml. One tuple,
+# replaced whole: the language server lints in threads, and a reader must never pair one root's
+# reference with another root's tree (a race costs a rebuild, never a wrong answer).
+_LAST: tuple[weakref.ref, RuntimeTree] | None = None
 
 
 def _forget(reference) -> None:
-    if _LAST and _LAST[0] is reference:
-        _LAST.clear()
+    global _LAST
+    last = _LAST
+    if last is not None and last[0] is reference:
+        _LAST = None
 
 
 def runtime_tree(root: Node | None) -> RuntimeTree:
     """The shared facts of `root`, built on the first question about it."""
-    if _LAST and _LAST[0]() is root and root is not None:
-        return _LAST[1]
+    global _LAST
+    last = _LAST
+    if last is not None and root is not None and last[0]() is root:
+        return last[1]
     tree = RuntimeTree(root)
     if root is not None:
-        _LAST[:] = (weakref.ref(root, _forget), tree)
+        _LAST = (weakref.ref(root, _forget), tree)
     return tree
 
 

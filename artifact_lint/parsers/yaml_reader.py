@@ -42,7 +42,7 @@ _SIMPLE_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]{0,200}):(?:$| +(?:'([^']*)'|\
                           re.ASCII)
 
 # The reader gives its nodes plain (index, line, column) tuples for marks: they become Marks when read.
-Position = tuple[int, int, int]
+RawMark = tuple[int, int, int]
 
 
 class _Decline(Exception):
@@ -149,7 +149,7 @@ class _Reader:
                 continue
             content.append((number, indent))
 
-    def mark(self, line: int, column: int) -> Position:
+    def mark(self, line: int, column: int) -> RawMark:
         return (self.starts[line] + column, line, column)
 
     def scalar_node(self, tag: str, value: str, line: int, column: int, end: int, style: str = "") -> ScalarNode:
@@ -169,7 +169,7 @@ class _Reader:
         start = self.starts[line] + column
         return ScalarNode(tag, value, (start, line, column), (start + len(value), line, column + len(value)), "")
 
-    def end_mark(self, k: int, column: int) -> Position:
+    def end_mark(self, k: int, column: int) -> RawMark:
         """Where a block collection at `column` ending before content line `k` ends: that line's first token, else
         the text's end, which libyaml moves to the start of a further line before closing collections that
         are not indented past the last line's length."""

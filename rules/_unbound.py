@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from artifact_lint.rules._control import UNKNOWN, catches
@@ -91,14 +92,9 @@ class UnboundFlow:
                 binds[statement].add(node.id)
             else:  # del x: a use, then unbound
                 uses[statement].append(node)
-        for node in [*typed(ast.Import, ()), *typed(ast.ImportFrom, ())]:
-            names = _imported_names(node)
+        for node, names in _statement_bindings(typed):
             locals_ |= names
             binds[node] |= names
-        for kind in DEFINITIONS:
-            for node in typed(kind, ()):
-                locals_.add(node.name)
-                binds[node].add(node.name)
         locals_ |= {node.name for node in typed(ast.ExceptHandler, ()) if node.name}
         self.locals = frozenset((locals_ | parameters) - declared)
         self.breaks: list[list[State]] = []
@@ -113,13 +109,9 @@ class UnboundFlow:
             for node, _ in self.module.names_resolved_in(self.function):
                 if node.ctx.__class__ is ast.Store:
                     found[node.id].append(node)
-            typed = self.module.own_types(self.function).get
-            for node in [*typed(ast.Import, ()), *typed(ast.ImportFrom, ())]:
-                for bound in _imported_names(node):
+            for node, names in _statement_bindings(self.module.own_types(self.function).get):
+                for bound in names:
                     found[bound].append(node)
-            for kind in DEFINITIONS:
-                for node in typed(kind, ()):
-                    found[node.name].append(node)
         return self._bindings.get(name, [])
 
     # -- the flow -----------------------------------------------------------------------------
@@ -260,8 +252,13 @@ def _reportable(module, function, parameters: set[str], declared: set[str]) -> s
     return set(module.stores.get(id(function), ())) - declared - (parameters - unsettled)
 
 
-def _imported_names(node: ast.Import | ast.ImportFrom) -> set[str]:
-    return {alias.asname or alias.name.split(".")[0] for alias in node.names if alias.name != "*"}
+def _statement_bindings(typed) -> Iterator[tuple[ast.stmt, set[str]]]:
+    """(statement, the names it binds) for a scope's imports, defs and classes; `typed` is own_types(scope).get."""
+    for node in [*typed(ast.Import, ()), *typed(ast.ImportFrom, ())]:
+        yield node, {alias.asname or alias.name.split(".")[0] for alias in node.names if alias.name != "*"}
+    for kind in DEFINITIONS:
+        for node in typed(kind, ()):
+            yield node, {node.name}
 
 
 def unbound_uses(module, function) -> list[UnboundUse]:

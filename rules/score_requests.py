@@ -63,11 +63,10 @@ class RequestFlow:
         self.done.add(key)
         names = set(tainted)
 
-        dead, statement_of, typed, names_of = module.control.dead, module.statement_of, module.own_types(function).get, \
-            self._names
+        is_dead, typed, names_of = module.is_dead, module.own_types(function).get, self._names
 
         def live(kind: type) -> list[ast.AST]:
-            return [node for node in typed(kind, ()) if statement_of(node) not in dead]
+            return [node for node in typed(kind, ()) if not is_dead(node)]
 
         flows = [(names_of(module, target), names_of(module, value))
                  for kind in ASSIGNING if typed(kind) for node in live(kind) for target, value in _assignments(node)]

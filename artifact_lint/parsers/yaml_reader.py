@@ -37,7 +37,7 @@ _ORDINARY_FIRST = frozenset(_RESOLVED_FIRST | _INDICATORS)
 # The usual line, `key:` alone or with a one-line single-quoted, double-quoted or plain value, read in one match
 # exactly as key(), value() and scalar() read it; any other line (quoted keys, comments, escapes, flow, `''`) is
 # theirs. Group 1 is the key, 2-4 the value's text; a key of a letter or `_` then word characters is a str unless
-# it is a bool or null word, a plain value is checked by plain_node.
+# it is a bool or null word, a plain value is checked by plain_value.
 _SIMPLE_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]{0,200}):(?:$| +(?:'([^']*)'|\"([^\"\\]*)\"|([^\s#'\"][^#]*?)) *$)",
                           re.ASCII)
 
@@ -169,6 +169,12 @@ class _Reader:
         start = self.starts[line] + column
         return ScalarNode(tag, value, (start, line, column), (start + len(value), line, column + len(value)), "")
 
+    def plain_value(self, value: str, line: int, column: int) -> ScalarNode:
+        """A plain scalar that is the rest of a line; _Decline when it holds `: ` or ends with `:` (a mapping)."""
+        if ": " in value or value.endswith(":"):
+            raise _Decline
+        return self.plain_node(value, line, column)
+
     def end_mark(self, k: int, column: int) -> RawMark:
         """Where a block collection at `column` ending before content line `k` ends: that line's first token, else
         the text's end, which libyaml moves to the start of a further line before closing collections that
@@ -202,12 +208,12 @@ class _Reader:
         pairs = []
         content = self.content
         count = len(content)
-        lines, starts = self.lines, self.starts
+        lines = self.lines
         while True:
             line = content[k][0]
             simple = _SIMPLE_PAIR.match(lines[line], column)
             if simple is not None:  # what key() and value() would read, in one match
-                key, value = self.simple_pair(simple, line, starts[line])
+                key, value = self.simple_pair(simple, line)
                 if value is None:  # `key:` and nothing after it: the value is a block below, or null
                     value, k = self.value(k, line, simple.end(1) + 1, column)
                 else:
@@ -224,23 +230,19 @@ class _Reader:
             if content[k][1] > column:
                 raise _Decline  # a continuation line or a misindented key
 
-    def simple_pair(self, match, line: int, start: int) -> tuple[ScalarNode, ScalarNode | None]:
-        """The key and one-line value (None: none on the line) of a _SIMPLE_PAIR match on `line`, which starts at `start`."""
+    def simple_pair(self, match, line: int) -> tuple[ScalarNode, ScalarNode | None]:
+        """The key and one-line value (None: none on the line) of a _SIMPLE_PAIR match on `line`."""
         name = match.group(1)
         column, end = match.span(1)
-        key = ScalarNode(BOOL if name in _BOOLS else NULL if name in _NULLS else STR, name,
-                         (start + column, line, column), (start + end, line, end), "")
+        key = self.scalar_node(BOOL if name in _BOOLS else NULL if name in _NULLS else STR, name, line, column, end)
         group = match.lastindex
         if group == 1:
             return key, None
         text = match.group(group)
         column, end = match.span(group)
         if group == 4:
-            if ": " in text or text.endswith(":"):
-                raise _Decline
-            return key, self.plain_node(text, line, column)
-        return key, ScalarNode(STR, text, (start + column - 1, line, column - 1), (start + end + 1, line, end + 1),
-                               "'" if group == 2 else '"')
+            return key, self.plain_value(text, line, column)
+        return key, self.scalar_node(STR, text, line, column - 1, end + 1, "'" if group == 2 else '"')
 
     def sequence(self, k: int, column: int, indentless: bool) -> tuple[SequenceNode, int]:
         """A block sequence whose `-` are at `column`; `indentless` when it is a mapping value at the mapping's indentation."""
@@ -333,9 +335,7 @@ class _Reader:
         value = text[column:comment] if comment >= 0 else text[column:]
         if value.endswith(" "):
             value = value.rstrip(" ")
-        if ": " in value or value.endswith(":"):
-            raise _Decline
-        return self.plain_node(value, line, column)
+        return self.plain_value(value, line, column)
 
     @staticmethod
     def quoted_end(text: str, column: int) -> int:
